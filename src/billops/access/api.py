@@ -1,0 +1,57 @@
+"""API: who am I, and my API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from billops.access import selectors, services
+
+router = Router()
+
+
+class MeOut(Schema):
+    username: str
+    role: str
+    email: str
+
+
+class TokenIn(Schema):
+    name: str
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class NewTokenOut(TokenOut):
+    secret: str  # shown once; only its hash is stored
+
+
+@router.get("/me", response=MeOut)
+def me(request: HttpRequest) -> object:
+    return request.auth  # type: ignore[attr-defined]
+
+
+@router.get("/tokens", response=list[TokenOut])
+def list_tokens(request: HttpRequest) -> object:
+    return selectors.list_tokens(user=request.auth)  # type: ignore[attr-defined]
+
+
+@router.post("/tokens", response={201: NewTokenOut})
+def issue_token(request: HttpRequest, payload: TokenIn) -> object:
+    user = request.auth  # type: ignore[attr-defined]
+    token, secret = services.issue_api_token(user=user, name=payload.name, actor=user)
+    return 201, {**TokenOut.from_orm(token).dict(), "secret": secret}
+
+
+@router.post("/tokens/{token_id}/revoke", response=TokenOut)
+def revoke_token(request: HttpRequest, token_id: int) -> object:
+    return services.revoke_api_token(token_id=token_id, actor=request.auth)  # type: ignore[attr-defined]

@@ -1,0 +1,46 @@
+"""Which role may do which business action. Services call `require_permission` before writing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from billops.access.models import Role
+from billops.core.errors import PermissionDenied
+
+CLERK, COLLECTOR, SUPERVISOR, AUDITOR, ADMIN = (
+    Role.CLERK, Role.COLLECTOR, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN
+)  # fmt: skip
+
+# action -> roles allowed. Admin may do everything; the auditor is read-only and appears nowhere here.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "customers.create": frozenset({CLERK, SUPERVISOR}),
+    "customers.change": frozenset({CLERK, SUPERVISOR}),
+    "customers.import": frozenset({CLERK, SUPERVISOR}),
+    "customers.set_credit_limit": frozenset({SUPERVISOR}),
+    "customers.place_credit_hold": frozenset({CLERK, COLLECTOR, SUPERVISOR}),
+    "customers.release_credit_hold": frozenset({SUPERVISOR}),
+    "customers.post_opening_balance": frozenset({SUPERVISOR}),
+    "ledger.manage_accounts": frozenset({SUPERVISOR}),
+    "ledger.post_manual_entry": frozenset({SUPERVISOR}),
+    "ledger.reverse_entry": frozenset({SUPERVISOR}),
+    "ledger.close_period": frozenset({SUPERVISOR}),
+    "ledger.reopen_period": frozenset({SUPERVISOR}),
+    "access.manage_users": frozenset(),
+    "access.manage_own_tokens": frozenset({CLERK, COLLECTOR, SUPERVISOR, AUDITOR}),
+}
+
+
+def can(user: Any, action: str) -> bool:
+    """Whether the user's role allows the business action (unknown actions are allowed to nobody)."""
+    if user is None or not user.is_active:
+        return False
+    if user.role == ADMIN:
+        return action in PERMISSIONS
+    return user.role in PERMISSIONS.get(action, frozenset())
+
+
+def require_permission(user: Any, action: str) -> None:
+    """Raise PermissionDenied (403) unless the user may do the action."""
+    if not can(user, action):
+        role = getattr(user, "role", "anonymous")
+        raise PermissionDenied(f"the {role} role may not do {action}", action=action)

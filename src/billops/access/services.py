@@ -1,0 +1,70 @@
+"""Users and API tokens: creating users, issuing and revoking tokens. Each is audited."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from billops.access.models import ApiToken, Role, User
+from billops.access.permissions import require_permission
+from billops.access.selectors import TOKEN_PREFIX, hash_secret
+from billops.audit.services import record_event
+from billops.core.errors import Duplicate, InvalidInput, NotFound
+
+
+@transaction.atomic(durable=True)
+def create_user(
+    *, username: str, password: str, role: str, actor: User | None, email: str = "", full_name: str = "",
+    check_password_strength: bool = True,
+) -> User:
+    """Add a staff user with one role. `actor` None means the operator at the command line."""
+    if actor is not None:
+        require_permission(actor, "access.manage_users")
+    if role not in Role.values:
+        raise InvalidInput(f"role must be one of {', '.join(Role.values)}", field="role")
+    if not username or User.objects.filter(username=username).exists():
+        raise Duplicate(f"a user named {username!r} already exists", field="username")
+    if check_password_strength:
+        try:
+            validate_password(password, User(username=username, email=email))
+        except ValidationError as exc:
+            raise InvalidInput(" ".join(exc.messages), field="password") from None
+    first, _, last = full_name.partition(" ")
+    user = User(username=username, email=email, role=role, first_name=first, last_name=last)
+    user.is_staff = role == Role.ADMIN
+    user.set_password(password)
+    user.save()
+    record_event(actor=actor, action="access.user_created", target=user, after={"username": username, "role": role})
+    return user
+
+
+@transaction.atomic(durable=True)
+def issue_api_token(*, user: User, name: str, actor: User | None) -> tuple[ApiToken, str]:
+    """Make a token for `user`; the secret is returned once and only its hash is kept."""
+    if actor is not None and actor != user:
+        require_permission(actor, "access.manage_users")
+    if not name.strip():
+        raise InvalidInput("a token needs a name", field="name")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name.strip(), prefix=secret[:11], secret_hash=hash_secret(secret))
+    record_event(actor=actor or user, action="access.token_issued", target=token, after={"name": token.name})
+    return token, secret
+
+
+@transaction.atomic(durable=True)
+def revoke_api_token(*, token_id: int, actor: User) -> ApiToken:
+    """Revoke a token at once; requests that present it afterwards get 401."""
+    token = ApiToken.objects.select_for_update().filter(pk=token_id).first()
+    if token is None:
+        raise NotFound(f"no API token {token_id}", field="token_id")
+    if token.user_id != actor.pk:
+        require_permission(actor, "access.manage_users")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record_event(actor=actor, action="access.token_revoked", target=token)
+    return token

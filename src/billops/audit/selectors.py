@@ -1,0 +1,68 @@
+"""Reading the audit trail and proving it has not been tampered with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.db.models import QuerySet
+
+from billops.audit.models import AuditEvent, ChainHead
+from billops.audit.services import GENESIS_HASH, event_hash, target_type_of
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    events: int
+    last_seq: int
+    last_hash: str
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+
+def verify_chain() -> ChainReport:
+    """Walk the chain in order; name the first event that was edited, deleted, inserted or moved."""
+    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
+    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+        count += 1
+        if event.seq != expected_seq:
+            problem = (
+                f"event #{expected_seq} is missing (deleted)"
+                if event.seq > expected_seq
+                else f"event #{event.seq} appears twice or out of order"
+            )
+            return ChainReport(False, count, event.seq, event.hash, expected_seq, problem)
+        if event.prev_hash != prev_hash:
+            problem = f"event #{event.seq} does not follow event #{event.seq - 1} (inserted or reordered)"
+            return ChainReport(False, count, event.seq, event.hash, event.seq, problem)
+        if event_hash(event) != event.hash:
+            return ChainReport(False, count, event.seq, event.hash, event.seq, f"event #{event.seq} was changed")
+        expected_seq, prev_hash = event.seq + 1, event.hash
+    head = ChainHead.objects.get(id=1)
+    last_seq = expected_seq - 1
+    if head.last_seq != last_seq or head.last_hash != prev_hash:
+        problem = f"the chain ends at #{last_seq} but its head records #{head.last_seq}: events were removed or added"
+        return ChainReport(False, count, last_seq, prev_hash, min(head.last_seq, last_seq) + 1, problem)
+    return ChainReport(True, count, last_seq, prev_hash)
+
+
+def list_events(
+    *, action: str = "", target_type: str = "", target_id: str = "", actor: str = ""
+) -> QuerySet[AuditEvent]:
+    """Newest first, filtered by action prefix, target and actor's username."""
+    events = AuditEvent.objects.select_related("actor").order_by("-seq")
+    if action:
+        events = events.filter(action__startswith=action)
+    if target_type:
+        events = events.filter(target_type=target_type)
+    if target_id:
+        events = events.filter(target_id=target_id)
+    if actor:
+        events = events.filter(actor_label=actor)
+    return events
+
+
+def history_of(target: models.Model) -> QuerySet[AuditEvent]:
+    """Every event about one record, newest first: the record's history page."""
+    return list_events(target_type=target_type_of(target), target_id=str(target.pk))

@@ -1,0 +1,111 @@
+"""Writing to the audit trail. `record_event` runs inside the caller's transaction, as its last write."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from billops.audit.context import request_id_var
+from billops.audit.models import AuditEvent, ChainHead
+
+GENESIS_HASH = "0" * 64
+
+
+def json_safe(value: Any) -> Any:
+    """Turn a value into JSON that reads back identically: Decimals and dates become text."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [json_safe(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, float):
+        raise TypeError("audit data never holds floats; pass a Decimal or text")
+    return value
+
+
+def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
+    """The named fields of a row as JSON-safe data, for an event's before/after."""
+    data = {}
+    for name in fields:
+        field = instance._meta.get_field(name)
+        data[name] = getattr(instance, field.attname)
+    return json_safe(data)
+
+
+def event_hash(event: AuditEvent) -> str:
+    """SHA-256 over the event's content and position; editing any of it changes the hash."""
+    content = [
+        event.seq,
+        event.occurred_at.isoformat(),
+        event.actor_id,
+        event.actor_label,
+        event.action,
+        event.target_type,
+        event.target_id,
+        event.target_label,
+        event.before,
+        event.after,
+        event.request_id,
+        event.journal_entry_id,
+        event.prev_hash,
+    ]
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def target_type_of(target: models.Model) -> str:
+    return f"{target._meta.app_label}.{target._meta.model_name}"
+
+
+def record_event(
+    *,
+    actor: Any,
+    action: str,
+    target: models.Model,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    journal_entry_id: int | None = None,
+) -> AuditEvent:
+    """Append one event to the chain; call it inside the business action's transaction.
+
+    `actor` is a user, or None for the system itself (migrations, scheduled jobs).
+    """
+    head = ChainHead.objects.select_for_update().get(id=1)  # serialises appends; released at commit
+    event = AuditEvent(
+        seq=head.last_seq + 1,
+        occurred_at=timezone.now(),
+        actor=actor,
+        actor_label=actor.get_username() if actor is not None else "system",
+        action=action,
+        target_type=target_type_of(target),
+        target_id=str(target.pk),
+        target_label=str(target)[:200],
+        before=json_safe(before) if before is not None else None,
+        after=json_safe(after) if after is not None else None,
+        request_id=request_id_var.get(),
+        journal_entry_id=journal_entry_id,
+        prev_hash=head.last_hash,
+    )
+    event.hash = event_hash(event)
+    event.save(force_insert=True)
+    head.last_seq, head.last_hash = event.seq, event.hash
+    head.save(update_fields=["last_seq", "last_hash"])
+    return event
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the fields that differ, for an edit's before/after."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}

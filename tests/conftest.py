@@ -1,0 +1,110 @@
+"""Fixtures shared by every test: users per role and an API client that authenticates with a real token."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from billops.access.models import Role, User
+from billops.access.services import create_user, issue_api_token
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # argon2 is the production hasher; tests only need a hasher, not a slow one
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = Role.CLERK, username: str | None = None) -> User:
+        name = username or f"{role}{next(counter)}"
+        return create_user(username=name, password=PASSWORD, role=role, actor=None, check_password_strength=False)
+
+    return make
+
+
+@pytest.fixture
+def clerk(make_user: Callable[..., User]) -> User:
+    return make_user(Role.CLERK, "clerk")
+
+
+@pytest.fixture
+def supervisor(make_user: Callable[..., User]) -> User:
+    return make_user(Role.SUPERVISOR, "supervisor")
+
+
+@pytest.fixture
+def auditor(make_user: Callable[..., User]) -> User:
+    return make_user(Role.AUDITOR, "auditor")
+
+
+@pytest.fixture
+def collector(make_user: Callable[..., User]) -> User:
+    return make_user(Role.COLLECTOR, "collector")
+
+
+class ApiClient:
+    """Calls /api/v1/ as one user, through a real bearer token and the whole middleware stack."""
+
+    def __init__(self, user: User) -> None:
+        _, self.token = issue_api_token(user=user, name="tests", actor=user)
+        self.client = Client(HTTP_AUTHORIZATION=f"Bearer {self.token}")
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(f"/api/v1{path}", params)
+
+    def post(self, path: str, body: Any = None, *, key: str | None = None) -> Any:
+        headers = {"Idempotency-Key": key} if key else {}
+        return self.client.post(
+            f"/api/v1{path}", json.dumps(body if body is not None else {}), content_type="application/json",
+            headers=headers,
+        )
+
+    def patch(self, path: str, body: Any, *, key: str | None = None) -> Any:
+        headers = {"Idempotency-Key": key} if key else {}
+        return self.client.patch(f"/api/v1{path}", json.dumps(body), content_type="application/json", headers=headers)
+
+
+@pytest.fixture
+def api_as() -> Callable[[User], ApiClient]:
+    return ApiClient
+
+
+def on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `postgresql` (triggers, row locks, real concurrency) run in the PostgreSQL pass."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="PostgreSQL only: runs in the PostgreSQL pass of make test")
+    for item in items:
+        if "postgresql" in item.keywords:
+            item.add_marker(skip)
+
+
+def tamper(sql: str, params: list[Any] | None = None) -> None:
+    """Change rows behind the services' back, as an attacker with database access would.
+
+    On PostgreSQL the immutability triggers are bypassed the only way they can be: as a superuser
+    with `session_replication_role = replica`.
+    """
+    with connection.cursor() as cursor:
+        if on_postgresql():
+            cursor.execute("SET session_replication_role = replica")
+        cursor.execute(sql, params or [])
+        if on_postgresql():
+            cursor.execute("SET session_replication_role = origin")
