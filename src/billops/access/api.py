@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
 from billops.access import selectors, services
@@ -46,10 +46,12 @@ def list_tokens(request: HttpRequest) -> object:
 
 
 @router.post("/tokens", response={201: NewTokenOut})
-def issue_token(request: HttpRequest, payload: TokenIn) -> object:
+def issue_token(request: HttpRequest, payload: TokenIn, response: HttpResponse) -> object:
     user = request.auth  # type: ignore[attr-defined]
+    response["Cache-Control"] = "no-store"  # the secret must not be cached, nor kept for an idempotent replay
     token, secret = services.issue_api_token(user=user, name=payload.name, actor=user)
-    return 201, {**TokenOut.from_orm(token).dict(), "secret": secret}
+    # the one declared response is the 201; a (status, body) tuple is deprecated in Ninja 1.7
+    return {**TokenOut.from_orm(token).model_dump(), "secret": secret}
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut)

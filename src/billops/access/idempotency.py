@@ -25,6 +25,10 @@ from billops.access.selectors import user_for_token
 IDEMPOTENT_METHODS = frozenset({"POST", "PATCH"})
 MAX_KEY_LENGTH = 255
 
+_INVALID_KEY = (400, "invalid", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters")
+_REUSED = (422, "idempotency_key_reused", "this Idempotency-Key was used for a different request")
+_IN_PROGRESS = (409, "idempotency_in_progress", "a request with this Idempotency-Key is still running")
+
 
 def _error(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse({"code": code, "message": message, "field": "Idempotency-Key"}, status=status)
@@ -56,6 +60,15 @@ def _replay(record: IdempotencyRecord) -> HttpResponse:
     return response
 
 
+def _withheld_replay() -> JsonResponse:
+    return _error(
+        409,
+        "secret_not_replayed",
+        "this Idempotency-Key already completed a request whose answer held a secret, which is shown only "
+        "once and not kept; list your tokens, revoke the one it made, and issue a new one",
+    )
+
+
 class IdempotencyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -65,7 +78,7 @@ class IdempotencyMiddleware:
         if key is None or request.method not in IDEMPOTENT_METHODS or not request.path.startswith("/api/"):
             return self.get_response(request)
         if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            return _error(400, "invalid", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters")
+            return _error(*_INVALID_KEY)
         scope = _caller_scope(request)
         if scope is None:  # unauthenticated: the view answers 401 and nothing is stored
             return self.get_response(request)
@@ -75,11 +88,13 @@ class IdempotencyMiddleware:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(scope=scope, key=key, request_hash=fingerprint)
         except IntegrityError:
-            earlier = IdempotencyRecord.objects.get(scope=scope, key=key)
+            earlier = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+            if earlier is None:  # the first request failed and released the key a moment ago
+                return _error(*_IN_PROGRESS)
             if earlier.request_hash != fingerprint:
-                return _error(422, "idempotency_key_reused", "this Idempotency-Key was used for a different request")
+                return _error(*_REUSED)
             if earlier.state == IdempotencyRecord.State.IN_FLIGHT:
-                return _error(409, "idempotency_in_progress", "a request with this Idempotency-Key is still running")
+                return _error(*_IN_PROGRESS)
             return _replay(earlier)
 
         try:
@@ -90,12 +105,13 @@ class IdempotencyMiddleware:
         if response.status_code >= 500 or response.streaming:
             record.delete()
             return response
+        # a response marked no-store holds a secret (a new API token): keep that it happened, not the secret
+        stored = _withheld_replay() if "no-store" in response.get("Cache-Control", "") else response
         IdempotencyRecord.objects.filter(pk=record.pk).update(
             state=IdempotencyRecord.State.DONE,
-            response_status=response.status_code,
-            response_body=response.content,
-            response_content_type=response.get("Content-Type", "application/json"),
+            response_status=stored.status_code,
+            response_body=stored.content,
+            response_content_type=stored.get("Content-Type", "application/json"),
             completed_at=timezone.now(),
         )
         return response
-

@@ -33,12 +33,12 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
 
 
 class IdempotencyRecord(models.Model):
@@ -59,7 +59,9 @@ class IdempotencyRecord(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_once_per_caller")]
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_once_per_caller")
+        ]
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key} ({self.state})"

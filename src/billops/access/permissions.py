@@ -11,7 +11,8 @@ CLERK, COLLECTOR, SUPERVISOR, AUDITOR, ADMIN = (
     Role.CLERK, Role.COLLECTOR, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN
 )  # fmt: skip
 
-# action -> roles allowed. Admin may do everything; the auditor is read-only and appears nowhere here.
+# action -> roles allowed. Admin may do everything listed; the auditor is read-only: its one write is
+# managing its own API tokens, which it needs to read through the API.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "customers.create": frozenset({CLERK, SUPERVISOR}),
     "customers.change": frozenset({CLERK, SUPERVISOR}),

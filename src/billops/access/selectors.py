@@ -11,7 +11,7 @@ from django.utils import timezone
 from billops.access.models import ApiToken, User
 from billops.core.errors import NotFound
 
-TOKEN_PREFIX = "bo_"
+TOKEN_PREFIX = "bo_"  # noqa: S105 - marks our tokens, not a secret
 
 
 def hash_secret(secret: str) -> str:
@@ -23,7 +23,9 @@ def user_for_token(token: str) -> User | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
     digest = hash_secret(token)
-    found = ApiToken.objects.select_related("user").filter(secret_hash=digest, revoked_at__isnull=True).first()
+    found = (
+        ApiToken.objects.select_related("user").filter(secret_hash=digest, revoked_at__isnull=True).first()
+    )
     if found is None or not hmac.compare_digest(found.secret_hash, digest) or not found.user.is_active:
         return None
     ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())

@@ -6,7 +6,7 @@ import secrets
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billops.access.models import ApiToken, Role, User
@@ -16,9 +16,25 @@ from billops.audit.services import record_event
 from billops.core.errors import Duplicate, InvalidInput, NotFound
 
 
+def _check_username(username: str) -> None:
+    max_length = User._meta.get_field("username").max_length or 150
+    if not username.strip() or len(username) > max_length:
+        raise InvalidInput(f"a username has 1 to {max_length} characters", field="username")
+    try:
+        User.username_validator(username)
+    except ValidationError:
+        raise InvalidInput("a username has only letters, digits and @ . + - _", field="username") from None
+
+
 @transaction.atomic(durable=True)
 def create_user(
-    *, username: str, password: str, role: str, actor: User | None, email: str = "", full_name: str = "",
+    *,
+    username: str,
+    password: str,
+    role: str,
+    actor: User | None,
+    email: str = "",
+    full_name: str = "",
     check_password_strength: bool = True,
 ) -> User:
     """Add a staff user with one role. `actor` None means the operator at the command line."""
@@ -26,7 +42,8 @@ def create_user(
         require_permission(actor, "access.manage_users")
     if role not in Role.values:
         raise InvalidInput(f"role must be one of {', '.join(Role.values)}", field="role")
-    if not username or User.objects.filter(username=username).exists():
+    _check_username(username)
+    if User.objects.filter(username=username).exists():
         raise Duplicate(f"a user named {username!r} already exists", field="username")
     if check_password_strength:
         try:
@@ -37,20 +54,29 @@ def create_user(
     user = User(username=username, email=email, role=role, first_name=first, last_name=last)
     user.is_staff = role == Role.ADMIN
     user.set_password(password)
-    user.save()
-    record_event(actor=actor, action="access.user_created", target=user, after={"username": username, "role": role})
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # created by someone else since the check above
+        raise Duplicate(f"a user named {username!r} already exists", field="username") from None
+    record_event(
+        actor=actor, action="access.user_created", target=user, after={"username": username, "role": role}
+    )
     return user
 
 
 @transaction.atomic(durable=True)
 def issue_api_token(*, user: User, name: str, actor: User | None) -> tuple[ApiToken, str]:
     """Make a token for `user`; the secret is returned once and only its hash is kept."""
-    if actor is not None and actor != user:
-        require_permission(actor, "access.manage_users")
-    if not name.strip():
-        raise InvalidInput("a token needs a name", field="name")
+    if actor is not None:
+        require_permission(actor, "access.manage_own_tokens" if actor == user else "access.manage_users")
+    max_length = ApiToken._meta.get_field("name").max_length or 100
+    if not name.strip() or len(name.strip()) > max_length:
+        raise InvalidInput(f"a token needs a name of 1 to {max_length} characters", field="name")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name.strip(), prefix=secret[:11], secret_hash=hash_secret(secret))
+    token = ApiToken.objects.create(
+        user=user, name=name.strip(), prefix=secret[:11], secret_hash=hash_secret(secret)
+    )
     record_event(actor=actor or user, action="access.token_issued", target=token, after={"name": token.name})
     return token, secret
 

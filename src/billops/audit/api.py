@@ -38,8 +38,11 @@ class VerifyOut(Schema):
     problem: str
 
 
+MAX_PAGE = 500  # one request never drags the whole trail out of the database
+
+
 @router.get("/events", response=list[EventOut])
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
 def list_events(
     request: HttpRequest, action: str = "", target_type: str = "", target_id: str = "", actor: str = ""
 ) -> object:

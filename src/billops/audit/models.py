@@ -12,7 +12,8 @@ class AuditEvent(models.Model):
     occurred_at = models.DateTimeField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     actor_label = models.CharField(max_length=150)  # the username at the time, kept if the user is renamed
-    action = models.CharField(max_length=80, db_index=True)  # "<app>.<past tense>", e.g. "ledger.period_closed"
+    # "<app>.<past tense>", e.g. "ledger.period_closed"
+    action = models.CharField(max_length=80, db_index=True)
     target_type = models.CharField(max_length=80)  # "<app>.<model>", e.g. "customers.customer"
     target_id = models.CharField(max_length=64)
     target_label = models.CharField(max_length=200, blank=True)

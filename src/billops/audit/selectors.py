@@ -21,8 +21,17 @@ class ChainReport:
     problem: str = ""
 
 
+def _head() -> ChainHead:
+    return ChainHead.objects.filter(id=1).first() or ChainHead(id=1)  # no head row: an empty chain
+
+
 def verify_chain() -> ChainReport:
-    """Walk the chain in order; name the first event that was edited, deleted, inserted or moved."""
+    """Walk the chain in order; name the first event that was edited, deleted, inserted or moved.
+
+    Safe while others append: the head is read before the walk, and events appended after that
+    read are accepted only if they chain on and a fresh read of the head covers them.
+    """
+    head = _head()
     expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
         count += 1
@@ -37,13 +46,25 @@ def verify_chain() -> ChainReport:
             problem = f"event #{event.seq} does not follow event #{event.seq - 1} (inserted or reordered)"
             return ChainReport(False, count, event.seq, event.hash, event.seq, problem)
         if event_hash(event) != event.hash:
-            return ChainReport(False, count, event.seq, event.hash, event.seq, f"event #{event.seq} was changed")
+            return ChainReport(
+                False, count, event.seq, event.hash, event.seq, f"event #{event.seq} was changed"
+            )
+        if event.seq == head.last_seq and event.hash != head.last_hash:
+            problem = f"event #{event.seq} is not the event the chain head records (changed or replaced)"
+            return ChainReport(False, count, event.seq, event.hash, event.seq, problem)
         expected_seq, prev_hash = event.seq + 1, event.hash
-    head = ChainHead.objects.get(id=1)
     last_seq = expected_seq - 1
-    if head.last_seq != last_seq or head.last_hash != prev_hash:
-        problem = f"the chain ends at #{last_seq} but its head records #{head.last_seq}: events were removed or added"
-        return ChainReport(False, count, last_seq, prev_hash, min(head.last_seq, last_seq) + 1, problem)
+    if last_seq < head.last_seq:
+        problem = f"the chain ends at #{last_seq} but its head records #{head.last_seq}: events were removed"
+        return ChainReport(False, count, last_seq, prev_hash, last_seq + 1, problem)
+    if last_seq == 0 and head.last_hash != GENESIS_HASH:
+        return ChainReport(False, count, 0, prev_hash, 1, "the chain is empty but its head records events")
+    if last_seq > head.last_seq:
+        # an append moves the head in the same transaction, so a fresh read must cover every event seen
+        head_now = _head().last_seq
+        if head_now < last_seq:
+            problem = f"the chain ends at #{last_seq} but its head records #{head_now}: events were added"
+            return ChainReport(False, count, last_seq, prev_hash, head_now + 1, problem)
     return ChainReport(True, count, last_seq, prev_hash)
 
 

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from billops.audit.context import request_id_var
 from billops.audit.models import AuditEvent, ChainHead
+from billops.core.money import Money
 
 GENESIS_HASH = "0" * 64
 
 
 def json_safe(value: Any) -> Any:
-    """Turn a value into JSON that reads back identically: Decimals and dates become text."""
+    """Turn a value into JSON that reads back identically: Decimals, dates and UUIDs become text."""
+    if isinstance(value, Money):
+        return {"amount": str(value.amount), "currency": value.currency}
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
@@ -26,8 +30,10 @@ def json_safe(value: Any) -> Any:
         return sorted(items, key=str) if isinstance(value, set | frozenset) else items
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
     if isinstance(value, models.Model):
         return value.pk
     if isinstance(value, float):
@@ -40,6 +46,8 @@ def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
     data = {}
     for name in fields:
         field = instance._meta.get_field(name)
+        if not isinstance(field, models.Field):  # a reverse relation or generic key has no column
+            raise ValueError(f"{name} is not a column of {instance._meta.label}")
         data[name] = getattr(instance, field.attname)
     return json_safe(data)
 
@@ -48,7 +56,8 @@ def event_hash(event: AuditEvent) -> str:
     """SHA-256 over the event's content and position; editing any of it changes the hash."""
     content = [
         event.seq,
-        event.occurred_at.isoformat(),
+        # in UTC: a database session in another time zone reads the same instant back with another offset
+        event.occurred_at.astimezone(UTC).isoformat(),
         event.actor_id,
         event.actor_label,
         event.action,
@@ -69,6 +78,15 @@ def target_type_of(target: models.Model) -> str:
     return f"{target._meta.app_label}.{target._meta.model_name}"
 
 
+def _locked_head() -> ChainHead:
+    """The chain head, locked until the caller's transaction ends: this serialises appends."""
+    head = ChainHead.objects.select_for_update().filter(id=1).first()
+    if head is None:  # an emptied database (flush); with events present the next seq collides and fails
+        ChainHead.objects.get_or_create(id=1)
+        head = ChainHead.objects.select_for_update().get(id=1)
+    return head
+
+
 def record_event(
     *,
     actor: Any,
@@ -82,7 +100,12 @@ def record_event(
 
     `actor` is a user, or None for the system itself (migrations, scheduled jobs).
     """
-    head = ChainHead.objects.select_for_update().get(id=1)  # serialises appends; released at commit
+    if not transaction.get_connection().in_atomic_block:
+        # outside a transaction the event could commit without the change it records (or the reverse)
+        raise transaction.TransactionManagementError("record_event must run inside the action's transaction")
+    if target.pk is None:
+        raise ValueError("record_event needs a saved target")
+    head = _locked_head()
     event = AuditEvent(
         seq=head.last_seq + 1,
         occurred_at=timezone.now(),

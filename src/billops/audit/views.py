@@ -12,7 +12,9 @@ from billops.audit import selectors
 
 @login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
-    filters = {name: request.GET.get(name, "").strip() for name in ("action", "target_type", "target_id", "actor")}
+    filters = {
+        name: request.GET.get(name, "").strip() for name in ("action", "target_type", "target_id", "actor")
+    }
     page = Paginator(selectors.list_events(**filters), 50).get_page(request.GET.get("page"))
     verification = selectors.verify_chain() if request.GET.get("verify") else None
     return render(request, "audit/log.html", {"page": page, "filters": filters, "verification": verification})

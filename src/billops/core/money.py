@@ -10,7 +10,8 @@ import enum
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
 from billops.core.currencies import minor_units, validate_currency
@@ -104,14 +105,19 @@ class Money:
         return f"{self.amount} {self.currency}"
 
 
-# plain decimal text: an optional sign, digits, an optional point and places; no exponent, no separators
-_DECIMAL_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+# plain decimal text: an optional sign, ASCII digits, an optional point and places; no exponent, no
+# separators (`\d` would also let through Arabic-Indic or full-width digits, which Decimal happily reads)
+_DECIMAL_TEXT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+# the most integer digits an amount column holds (999 billion and change)
+_MAX_INTEGER_DIGITS = AMOUNT_DIGITS - AMOUNT_PLACES
 
 
 def to_decimal(value: object, *, field: str = "amount") -> Decimal:
     """Read an amount from a Decimal, int or decimal text ('1234.50'); floats and other text are refused."""
     if isinstance(value, bool | float):
-        raise InvalidAmount(f"{field} must be given as a decimal string, not a float ({value!r})", field=field)
+        raise InvalidAmount(
+            f"{field} must be given as a decimal string, not a float ({value!r})", field=field
+        )
     if isinstance(value, Decimal | int):
         result = Decimal(value)
     elif isinstance(value, str):
@@ -129,11 +135,19 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
 def money(value: object, currency: str, *, field: str = "amount") -> Money:
     """Build Money from an API or file value; the amount must already fit the currency's minor unit."""
     validate_currency(currency, field="currency")
-    return round_money(to_decimal(value, field=field), currency, Rounding.EXACT, field=field)
+    amount = to_decimal(value, field=field)
+    if amount != 0 and amount.adjusted() >= _MAX_INTEGER_DIGITS:
+        limit = f"at most {_MAX_INTEGER_DIGITS} digits before the point"
+        raise InvalidAmount(f"{field} {value!r} is too large ({limit})", field=field)
+    return round_money(amount, currency, Rounding.EXACT, field=field)
 
 
 def round_money(
-    value: Decimal | Money, currency: str | None = None, policy: Rounding = Rounding.HALF_UP, *, field: str = "amount"
+    value: Decimal | Money,
+    currency: str | None = None,
+    policy: Rounding = Rounding.HALF_UP,
+    *,
+    field: str = "amount",
 ) -> Money:
     """Quantize an amount to its currency's minor unit by a named policy (idempotent)."""
     if isinstance(value, Money):
@@ -146,16 +160,18 @@ def round_money(
         amount = value
     if type(amount) is not Decimal:
         raise TypeError(f"round_money needs a Decimal, got {type(amount).__name__}")
+    policy = Rounding(policy)  # a plain "half_up" from a setting or a column names the same policy
     exponent = Decimal(1).scaleb(-minor_units(currency))
-    if policy is Rounding.EXACT:
-        rounded = amount.quantize(exponent, rounding=ROUND_HALF_UP)
-        if rounded != amount:
-            raise InvalidAmount(
-                f"{field} {amount} has more decimal places than {currency} allows ({minor_units(currency)})",
-                field=field,
-            )
-        return Money(rounded, currency)
-    return Money(amount.quantize(exponent, rounding=_DECIMAL_ROUNDING[policy]), currency)
+    try:
+        rounded = amount.quantize(exponent, rounding=_DECIMAL_ROUNDING.get(policy, ROUND_HALF_UP))
+    except InvalidOperation:  # more digits than the decimal context carries
+        raise InvalidAmount(f"{field} {amount} is too large to round", field=field) from None
+    if policy is Rounding.EXACT and rounded != amount:
+        raise InvalidAmount(
+            f"{field} {amount} has more decimal places than {currency} allows ({minor_units(currency)})",
+            field=field,
+        )
+    return Money(rounded, currency)
 
 
 def sum_money(amounts: Iterable[Money], currency: str | None = None) -> Money:
@@ -177,19 +193,21 @@ def split(total: Money, weights: Sequence[int | Decimal]) -> list[Money]:
     """
     if not weights:
         raise ValueError("split needs at least one weight")
-    if any(type(w) not in (int, Decimal) or w < 0 for w in weights):
+    if any(type(w) not in (int, Decimal) or not Decimal(w).is_finite() or w < 0 for w in weights):
         raise ValueError("split weights must be non-negative ints or Decimals")
-    weight_sum = sum(Decimal(w) for w in weights)
+    # exact fractions: Decimal division rounds every share (and a sum of long weights) at 28 digits
+    fractions = [Fraction(w) for w in weights]
+    weight_sum = sum(fractions, Fraction(0))
     if weight_sum == 0:
         raise ValueError("split weights must not all be zero")
     whole = round_money(total, policy=Rounding.EXACT)
-    unit = Decimal(1).scaleb(-minor_units(total.currency))
+    places = minor_units(total.currency)
     sign = -1 if whole.amount < 0 else 1
-    units_total = int(abs(whole.amount) / unit)
-    exact_shares = [Decimal(units_total) * Decimal(w) / weight_sum for w in weights]
-    floors = [int(share) for share in exact_shares]
+    units_total = int(abs(whole.amount).scaleb(places))
+    exact_shares = [units_total * w / weight_sum for w in fractions]
+    floors = [int(share) for share in exact_shares]  # towards zero; shares are never negative
     leftover = units_total - sum(floors)
     by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact_shares[i] - floors[i]), i))
     for index in by_remainder[:leftover]:
         floors[index] += 1
-    return [Money(sign * units * unit, total.currency) for units in floors]
+    return [Money(Decimal(sign * units).scaleb(-places), total.currency) for units in floors]

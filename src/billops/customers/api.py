@@ -1,3 +1,448 @@
-from ninja import Router
+"""API: customers, their contacts and addresses, credit limit and hold, history, import and export.
 
-router = Router()  # placeholder until this app's endpoints land
+Amounts are decimal strings ("5000.00"); a JSON number with a fraction is refused, because a float
+cannot hold every amount exactly. Errors come back as {code, message, field}.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import File, Router, Schema, Status
+from ninja.files import UploadedFile
+from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import BeforeValidator, ConfigDict, ValidationInfo, WithJsonSchema
+
+from billops.core.errors import InvalidInput
+from billops.customers import exports, selectors, services
+from billops.customers.fileformat import MAX_FILE_BYTES
+from billops.customers.models import Address, Contact, Customer
+from billops.customers.validation import AddressData, ContactData, CustomerData
+
+router = Router()
+
+
+def _refuse_float(value: Any, info: ValidationInfo) -> Any:
+    if isinstance(value, float | bool):
+        raise ValueError(
+            f'{info.field_name} must be a decimal string such as "5000.00", not a JSON number {value!r}'
+        )
+    return value
+
+
+AMOUNT_SCHEMA = WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?$", "examples": ["5000.00"]})
+Amount = Annotated[Decimal, BeforeValidator(_refuse_float), AMOUNT_SCHEMA]
+AmountOut = Annotated[Decimal, AMOUNT_SCHEMA]  # at the currency's minor unit: "5000.00"
+
+
+class In(Schema):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
+
+
+class ContactIn(In):
+    role: str
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    is_primary: bool = False
+
+
+class ContactChangeIn(In):
+    role: str | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    is_primary: bool | None = None
+
+
+class AddressIn(In):
+    kind: str
+    lines: str
+    city: str
+    country: str
+    region: str = ""
+    postal_code: str = ""
+
+
+class AddressChangeIn(In):
+    kind: str | None = None
+    lines: str | None = None
+    city: str | None = None
+    country: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+
+
+class CustomerIn(In):
+    account_number: str
+    legal_name: str
+    currency: str
+    country: str
+    trading_name: str = ""
+    status: str = Customer.Status.ACTIVE
+    terms: str = "NET30"
+    vat_id: str = ""
+    tax_id: str = ""
+    tax_status: str = Customer.TaxStatus.TAXABLE
+    exemption_certificate: str = ""
+    exemption_expires_on: date | None = None
+    cycle: str = Customer.Cycle.MONTHLY
+    cycle_day: int | None = None
+    anniversary_on: date | None = None
+    credit_limit: Amount = Decimal(0)
+    remittance_instructions: str = ""
+    delivery_method: str = Customer.Delivery.EMAIL
+    einvoice_endpoint_id: str = ""
+    parent_account_number: str = ""
+    bill_to_parent: bool = False
+    tags: list[str] = []
+    notes: str = ""
+    contacts: list[ContactIn] = []
+    addresses: list[AddressIn] = []
+
+
+class CustomerChangeIn(In):
+    """Only the fields sent are changed; the credit limit and hold have their own endpoints."""
+
+    account_number: str | None = None
+    legal_name: str | None = None
+    trading_name: str | None = None
+    status: str | None = None
+    currency: str | None = None
+    terms: str | None = None
+    country: str | None = None
+    vat_id: str | None = None
+    tax_id: str | None = None
+    tax_status: str | None = None
+    exemption_certificate: str | None = None
+    exemption_expires_on: date | None = None
+    cycle: str | None = None
+    cycle_day: int | None = None
+    anniversary_on: date | None = None
+    remittance_instructions: str | None = None
+    delivery_method: str | None = None
+    einvoice_endpoint_id: str | None = None
+    parent_account_number: str | None = None
+    bill_to_parent: bool | None = None
+    tags: list[str] | None = None
+    notes: str | None = None
+
+
+class CreditHoldIn(In):
+    reason: str
+
+
+class ReleaseIn(In):
+    note: str = ""
+
+
+class CreditLimitIn(In):
+    credit_limit: Amount
+
+
+class ContactOut(Schema):
+    id: int
+    role: str
+    name: str
+    email: str
+    phone: str
+    is_primary: bool
+
+
+class AddressOut(Schema):
+    id: int
+    kind: str
+    lines: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+
+
+class CustomerSummaryOut(Schema):
+    id: int
+    account_number: str
+    legal_name: str
+    trading_name: str
+    status: str
+    currency: str
+    country: str
+    credit_limit: AmountOut
+    credit_hold: bool
+    cycle: str
+    tags: list[str]
+
+    @staticmethod
+    def resolve_credit_limit(obj: Customer) -> Decimal:
+        return obj.credit_limit_money.amount
+
+    @staticmethod
+    def resolve_tags(obj: Customer) -> list[str]:
+        return sorted(tag.name for tag in obj.tags.all())
+
+
+class CustomerOut(CustomerSummaryOut):
+    terms: str
+    vat_id: str
+    tax_id: str
+    tax_status: str
+    exemption_certificate: str
+    exemption_expires_on: date | None
+    cycle_day: int | None
+    anniversary_on: date | None
+    credit_hold_reason: str
+    remittance_instructions: str
+    delivery_method: str
+    einvoice_endpoint_id: str
+    parent_id: int | None
+    parent_account_number: str
+    bill_to_parent: bool
+    notes: str
+    contacts: list[ContactOut]
+    addresses: list[AddressOut]
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_terms(obj: Customer) -> str:
+        return obj.terms.code
+
+    @staticmethod
+    def resolve_parent_account_number(obj: Customer) -> str:
+        return obj.parent.account_number if obj.parent else ""
+
+    @staticmethod
+    def resolve_contacts(obj: Customer) -> list[Contact]:
+        return list(obj.contacts.all())
+
+    @staticmethod
+    def resolve_addresses(obj: Customer) -> list[Address]:
+        return list(obj.addresses.all())
+
+
+class EventOut(Schema):
+    seq: int
+    occurred_at: datetime
+    actor_label: str
+    action: str
+    before: Any
+    after: Any
+    request_id: str
+
+
+class RejectOut(Schema):
+    row: int | None
+    column: str
+    message: str
+
+
+class ImportOut(Schema):
+    created: int
+    import_id: int
+    customer_ids: list[int]
+
+
+class ImportRejectedOut(Schema):
+    code: str
+    message: str
+    field: str | None
+    rejects: list[RejectOut]
+    rejects_csv: str
+
+
+def _actor(request: HttpRequest) -> Any:
+    return request.auth  # type: ignore[attr-defined]
+
+
+def _fresh(customer: Customer) -> Customer:
+    return selectors.get_customer(customer.pk)
+
+
+@router.get("/", response=list[CustomerSummaryOut])
+@paginate(LimitOffsetPagination)
+def list_customers(
+    request: HttpRequest,
+    search: str = "",
+    status: str = "",
+    currency: str = "",
+    on_hold: bool | None = None,
+    tag: str = "",
+    cycle: str = "",
+    sort: str = "account_number",
+) -> object:
+    return selectors.list_customers(
+        search=search, status=status, currency=currency, on_hold=on_hold, tag=tag, cycle=cycle, sort=sort
+    )
+
+
+@router.post("/", response={201: CustomerOut})
+def create_customer(request: HttpRequest, payload: CustomerIn) -> object:
+    fields = payload.model_dump(exclude={"contacts", "addresses"})
+    data = CustomerData(
+        **fields,
+        contacts=[ContactData(**c.model_dump()) for c in payload.contacts],
+        addresses=[AddressData(**a.model_dump()) for a in payload.addresses],
+    )
+    customer = services.create_customer(data=data, actor=_actor(request))
+    return Status(201, _fresh(customer))
+
+
+def _export_filters(
+    search: str, status: str, currency: str, on_hold: bool | None, tag: str, cycle: str
+) -> dict[str, Any]:
+    return {
+        "search": search,
+        "status": status,
+        "currency": currency,
+        "on_hold": on_hold,
+        "tag": tag,
+        "cycle": cycle,
+    }
+
+
+def _download(content: bytes, content_type: str, extension: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    name = f"customers-{timezone.localdate():%Y%m%d}.{extension}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@router.get("/export.csv")
+def export_csv(
+    request: HttpRequest,
+    search: str = "",
+    status: str = "",
+    currency: str = "",
+    on_hold: bool | None = None,
+    tag: str = "",
+    cycle: str = "",
+) -> HttpResponse:
+    customers = selectors.list_customers(**_export_filters(search, status, currency, on_hold, tag, cycle))
+    return _download(exports.export_csv(customers), "text/csv; charset=utf-8", "csv")
+
+
+@router.get("/export.xlsx")
+def export_xlsx(
+    request: HttpRequest,
+    search: str = "",
+    status: str = "",
+    currency: str = "",
+    on_hold: bool | None = None,
+    tag: str = "",
+    cycle: str = "",
+) -> HttpResponse:
+    customers = selectors.list_customers(**_export_filters(search, status, currency, on_hold, tag, cycle))
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return _download(exports.export_xlsx(customers), xlsx, "xlsx")
+
+
+@router.post("/import", response={200: ImportOut, 422: ImportRejectedOut})
+def import_customers(request: HttpRequest, file: UploadedFile = File(...)) -> object:  # noqa: B008
+    """All or nothing: 200 with what was created, or 422 with every problem by row and column."""
+    if file.size and file.size > MAX_FILE_BYTES:
+        raise InvalidInput(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", field="file")
+    result = services.import_customers(
+        content=file.read(), filename=file.name or "upload", actor=_actor(request)
+    )
+    if result.ok:
+        return Status(
+            200,
+            {
+                "created": result.created,
+                "import_id": result.import_id,
+                "customer_ids": result.customer_ids,
+            },
+        )
+    return Status(
+        422,
+        {
+            "code": "import_rejected",
+            "message": f"nothing was imported: {len(result.rejects)} problems, listed by row and column",
+            "field": "file",
+            "rejects": result.rejects,
+            "rejects_csv": result.rejects_csv(),
+        },
+    )
+
+
+@router.get("/terms", response=list[dict[str, Any]])
+def list_terms(request: HttpRequest) -> object:
+    return [
+        {"code": t.code, "name": t.name, "kind": t.kind, "days": t.days, "day_of_month": t.day_of_month,
+         "discount_percent": str(t.discount_percent), "discount_days": t.discount_days}
+        for t in selectors.list_payment_terms()
+    ]  # fmt: skip
+
+
+@router.get("/{customer_id}", response=CustomerOut)
+def get_customer(request: HttpRequest, customer_id: int) -> object:
+    return selectors.get_customer(customer_id)
+
+
+@router.patch("/{customer_id}", response=CustomerOut)
+def change_customer(request: HttpRequest, customer_id: int, payload: CustomerChangeIn) -> object:
+    changes = payload.model_dump(exclude_unset=True)
+    customer = services.change_customer(customer_id=customer_id, changes=changes, actor=_actor(request))
+    return _fresh(customer)
+
+
+@router.post("/{customer_id}/credit-hold", response=CustomerOut)
+def place_credit_hold(request: HttpRequest, customer_id: int, payload: CreditHoldIn) -> object:
+    customer = services.place_credit_hold(
+        customer_id=customer_id, reason=payload.reason, actor=_actor(request)
+    )
+    return _fresh(customer)
+
+
+@router.post("/{customer_id}/credit-hold/release", response=CustomerOut)
+def release_credit_hold(request: HttpRequest, customer_id: int, payload: ReleaseIn) -> object:
+    customer = services.release_credit_hold(customer_id=customer_id, note=payload.note, actor=_actor(request))
+    return _fresh(customer)
+
+
+@router.post("/{customer_id}/credit-limit", response=CustomerOut)
+def set_credit_limit(request: HttpRequest, customer_id: int, payload: CreditLimitIn) -> object:
+    customer = services.set_credit_limit(
+        customer_id=customer_id, credit_limit=payload.credit_limit, actor=_actor(request)
+    )
+    return _fresh(customer)
+
+
+@router.post("/{customer_id}/contacts", response={201: ContactOut})
+def add_contact(request: HttpRequest, customer_id: int, payload: ContactIn) -> object:
+    data = ContactData(**payload.model_dump())
+    return Status(201, services.add_contact(customer_id=customer_id, data=data, actor=_actor(request)))
+
+
+@router.patch("/{customer_id}/contacts/{contact_id}", response=ContactOut)
+def change_contact(
+    request: HttpRequest, customer_id: int, contact_id: int, payload: ContactChangeIn
+) -> object:
+    selectors.get_contact(customer_id=customer_id, contact_id=contact_id)  # NotFound if not this customer's
+    changes = payload.model_dump(exclude_unset=True)
+    return services.change_contact(contact_id=contact_id, changes=changes, actor=_actor(request))
+
+
+@router.post("/{customer_id}/addresses", response={201: AddressOut})
+def add_address(request: HttpRequest, customer_id: int, payload: AddressIn) -> object:
+    data = AddressData(**payload.model_dump())
+    return Status(201, services.add_address(customer_id=customer_id, data=data, actor=_actor(request)))
+
+
+@router.patch("/{customer_id}/addresses/{address_id}", response=AddressOut)
+def change_address(
+    request: HttpRequest, customer_id: int, address_id: int, payload: AddressChangeIn
+) -> object:
+    selectors.get_address(customer_id=customer_id, address_id=address_id)  # NotFound if not this customer's
+    changes = payload.model_dump(exclude_unset=True)
+    return services.change_address(address_id=address_id, changes=changes, actor=_actor(request))
+
+
+@router.get("/{customer_id}/history", response=list[EventOut])
+@paginate(LimitOffsetPagination)
+def history(request: HttpRequest, customer_id: int) -> object:
+    return selectors.history(selectors.get_customer(customer_id))

@@ -1,3 +1,352 @@
-from ninja import Router
+"""API: chart of accounts, periods, journal entries and the trial balance, under /api/v1/ledger/.
 
-router = Router()  # placeholder until this app's endpoints land
+Amounts travel as decimal strings ("10.10"); a JSON number with a fraction is refused, because by the
+time it is parsed it is a binary float and may no longer be the amount the client meant.
+"""
+
+# no `from __future__ import annotations` here: Ninja resolves the query parameters' annotations at
+# run time, and `@paginate` hides this module's names from it
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router, Schema, Status
+from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import BeforeValidator, ConfigDict, ValidationInfo, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from billops.core.currencies import validate_currency
+from billops.core.errors import InvalidAmount, InvalidInput
+from billops.core.money import Money, round_money, to_decimal
+from billops.ledger import selectors, services
+from billops.ledger.models import Account, AccountingPeriod, JournalEntry, JournalLine
+from billops.ledger.posting import Line
+
+router = Router()
+
+DECIMAL_TEXT_SCHEMA = {
+    "type": "string",
+    "pattern": r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$",
+    "examples": ["1234.50"],
+}
+
+
+def _decimal_text(value: object, info: ValidationInfo) -> Decimal:
+    try:
+        return to_decimal(value, field=info.field_name or "amount")
+    except InvalidAmount as exc:
+        raise PydanticCustomError("decimal_text", exc.message) from None
+
+
+# an amount in a request: decimal text like "10.10" (whole JSON numbers are exact and also accepted)
+AmountIn = Annotated[Decimal, BeforeValidator(_decimal_text), WithJsonSchema(DECIMAL_TEXT_SCHEMA)]
+# an amount in a reply: decimal text at the currency's minor unit
+AmountOut = Annotated[Decimal, WithJsonSchema({"type": "string", "examples": ["1234.50"]})]
+
+
+def _zero(currency: str) -> Decimal:
+    return round_money(Decimal(0), currency).amount  # "0.00", "0" for JPY
+
+
+def _actor(request: HttpRequest) -> Any:
+    return request.auth  # type: ignore[attr-defined]
+
+
+# --- accounts ------------------------------------------------------------------------------------
+
+
+class AccountOut(Schema):
+    code: str
+    name: str
+    type: str
+    purpose: str | None  # the control account's purpose, or null
+    is_active: bool
+
+    @staticmethod
+    def resolve_purpose(obj: Account) -> str | None:
+        return obj.purpose or None
+
+
+class AccountIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    name: str
+    type: Literal["asset", "liability", "equity", "revenue", "expense"]
+    purpose: str | None = None
+
+
+@router.get("/accounts", response=list[AccountOut])
+def list_accounts(request: HttpRequest, active_only: bool = False) -> object:
+    return selectors.list_accounts(active_only=active_only)
+
+
+@router.post("/accounts", response={201: AccountOut})
+def create_account(request: HttpRequest, payload: AccountIn) -> object:
+    account = services.create_account(
+        code=payload.code,
+        name=payload.name,
+        type=payload.type,
+        purpose=payload.purpose,
+        actor=_actor(request),
+    )
+    return Status(201, account)
+
+
+# --- periods -------------------------------------------------------------------------------------
+
+
+class PeriodOut(Schema):
+    start_on: date
+    end_on: date
+    status: str
+    closed_at: datetime | None
+    closed_by: str | None
+    reopened_at: datetime | None
+    reopened_by: str | None
+
+    @staticmethod
+    def resolve_closed_by(obj: AccountingPeriod) -> str | None:
+        return obj.closed_by.get_username() if obj.closed_by else None
+
+    @staticmethod
+    def resolve_reopened_by(obj: AccountingPeriod) -> str | None:
+        return obj.reopened_by.get_username() if obj.reopened_by else None
+
+
+class ReasonIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str
+
+
+@router.get("/periods", response=list[PeriodOut])
+def list_periods(request: HttpRequest) -> object:
+    return selectors.list_periods()
+
+
+@router.post("/periods/{start_on}/close", response=PeriodOut)
+def close_period(request: HttpRequest, start_on: date) -> object:
+    return services.close_period(start_on=start_on, actor=_actor(request))
+
+
+@router.post("/periods/{start_on}/reopen", response=PeriodOut)
+def reopen_period(request: HttpRequest, start_on: date, payload: ReasonIn) -> object:
+    return services.reopen_period(start_on=start_on, reason=payload.reason, actor=_actor(request))
+
+
+# --- entries -------------------------------------------------------------------------------------
+
+
+class LineOut(Schema):
+    line_no: int
+    account: str
+    account_name: str
+    currency: str
+    debit: AmountOut
+    credit: AmountOut
+    customer_id: int | None
+    memo: str
+
+    @staticmethod
+    def resolve_account(obj: JournalLine) -> str:
+        return obj.account.code
+
+    @staticmethod
+    def resolve_account_name(obj: JournalLine) -> str:
+        return obj.account.name
+
+    @staticmethod
+    def resolve_debit(obj: JournalLine) -> Decimal:
+        return obj.amount.amount if obj.is_debit else _zero(obj.currency)
+
+    @staticmethod
+    def resolve_credit(obj: JournalLine) -> Decimal:
+        return _zero(obj.currency) if obj.is_debit else obj.amount.amount
+
+
+class EntryOut(Schema):
+    id: int
+    posted_on: date
+    period: date
+    memo: str
+    source_type: str  # blank for manual entries
+    source_id: str
+    reversal_of: int | None
+    reversed_by: int | None
+    posted_at: datetime
+    posted_by: str | None
+    digest: str
+    lines: list[LineOut]
+
+    @staticmethod
+    def resolve_period(obj: JournalEntry) -> date:
+        return obj.period.start_on
+
+    @staticmethod
+    def resolve_reversal_of(obj: JournalEntry) -> int | None:
+        return obj.reversal_of_id
+
+    @staticmethod
+    def resolve_reversed_by(obj: JournalEntry) -> int | None:
+        reversal = obj.reversal
+        return reversal.pk if reversal else None
+
+    @staticmethod
+    def resolve_posted_by(obj: JournalEntry) -> str | None:
+        return obj.posted_by.get_username() if obj.posted_by else None
+
+
+class LineIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    account: str  # an account code ("1000") or a control-account purpose ("receivables")
+    currency: str
+    debit: AmountIn | None = None
+    credit: AmountIn | None = None
+    customer_id: int | None = None
+    memo: str = ""
+
+
+class EntryIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    posted_on: date
+    memo: str
+    lines: list[LineIn]
+
+
+class ReverseIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    posted_on: date
+    reason: str
+
+
+def _lines(payload: EntryIn) -> list[Line]:
+    lines = []
+    for index, line in enumerate(payload.lines):
+        field = f"lines.{index}"
+        validate_currency(line.currency, field=f"{field}.currency")
+        if line.debit is not None and line.credit is None:
+            side, amount = "debit", line.debit
+        elif line.credit is not None and line.debit is None:
+            side, amount = "credit", line.credit
+        else:
+            raise InvalidInput(
+                f"line {index + 1}: give either a debit or a credit, not both or neither", field=field
+            )
+        lines.append(
+            Line(
+                account=line.account,
+                money=Money(amount, line.currency),
+                side=side,  # type: ignore[arg-type]
+                customer_id=line.customer_id,
+                memo=line.memo,
+            )
+        )
+    return lines
+
+
+@router.get("/entries", response=list[EntryOut])
+@paginate(LimitOffsetPagination)
+def list_entries(
+    request: HttpRequest,
+    posted_from: date | None = None,
+    posted_to: date | None = None,
+    account: str = "",
+    customer_id: int | None = None,
+    source_type: str = "",
+    source_id: str = "",
+    memo: str = "",
+) -> object:
+    return selectors.list_entries(
+        posted_from=posted_from,
+        posted_to=posted_to,
+        account=account,
+        customer_id=customer_id,
+        source_type=source_type,
+        source_id=source_id,
+        memo=memo,
+    )
+
+
+@router.get("/entries/{entry_id}", response=EntryOut)
+def get_entry(request: HttpRequest, entry_id: int) -> object:
+    return selectors.get_entry(entry_id)
+
+
+@router.post("/entries", response={201: EntryOut})
+def post_manual_entry(request: HttpRequest, payload: EntryIn) -> object:
+    entry = services.post_manual_entry(
+        on=payload.posted_on, lines=_lines(payload), memo=payload.memo, actor=_actor(request)
+    )
+    return Status(201, selectors.get_entry(entry.pk))
+
+
+@router.post("/entries/{entry_id}/reverse", response={201: EntryOut})
+def reverse_entry(request: HttpRequest, entry_id: int, payload: ReverseIn) -> object:
+    reversal = services.reverse_entry(
+        entry_id=entry_id, on=payload.posted_on, reason=payload.reason, actor=_actor(request)
+    )
+    return Status(201, selectors.get_entry(reversal.pk))
+
+
+# --- trial balance -------------------------------------------------------------------------------
+
+
+class TrialBalanceRowOut(Schema):
+    account: str
+    account_name: str
+    account_type: str
+    currency: str
+    debit: AmountOut
+    credit: AmountOut
+    balance: AmountOut  # debit minus credit: positive = debit balance
+
+
+class CurrencyTotalOut(Schema):
+    currency: str
+    debit: AmountOut
+    credit: AmountOut
+    difference: AmountOut  # zero when the book balances
+
+
+class TrialBalanceOut(Schema):
+    as_of: date
+    rows: list[TrialBalanceRowOut]
+    totals: list[CurrencyTotalOut]
+
+
+@router.get("/trial-balance", response=TrialBalanceOut)
+def trial_balance(request: HttpRequest, as_of: date | None = None, currency: str = "") -> object:
+    if currency:
+        validate_currency(currency)
+    report = selectors.trial_balance(as_of=as_of or timezone.localdate(), currency=currency or None)
+    return {
+        "as_of": report.as_of,
+        "rows": [
+            {
+                "account": row.account.code,
+                "account_name": row.account.name,
+                "account_type": row.account.type,
+                "currency": row.currency,
+                "debit": row.debit.amount,
+                "credit": row.credit.amount,
+                "balance": row.balance.amount,
+            }
+            for row in report.rows
+        ],
+        "totals": [
+            {
+                "currency": total.currency,
+                "debit": total.debit.amount,
+                "credit": total.credit.amount,
+                "difference": total.difference.amount,
+            }
+            for total in report.totals
+        ],
+    }

@@ -1,0 +1,147 @@
+"""The `billops` command: one entry point for everything a clerk or an operator scripts.
+
+Errors go to stderr as `error: <message>` with a non-zero exit; long commands show progress and end
+with a one-screen summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+EXIT_ERROR = 1
+EXIT_VIOLATION = 3
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billops.settings")
+    import django
+
+    django.setup()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="billops", description="billops: billing and receivables operations")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("migrate", help="create or upgrade the database schema")
+
+    demo = commands.add_parser("demo", help="build the demo company (deterministic for a seed)")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--customers", type=int, default=240)
+
+    serve = commands.add_parser("serve", help="serve the web app, API and portal on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--threads", type=int, default=8)
+
+    check = commands.add_parser("check", help="verify the invariants over the whole database")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+
+    importer = commands.add_parser("import", help="import a file")
+    importer.add_argument("kind", choices=["customers"])
+    importer.add_argument("file", type=Path)
+    importer.add_argument("--user", default=os.environ.get("BILLOPS_USER", ""), help="who imports (or BILLOPS_USER)")
+
+    createuser = commands.add_parser("createuser", help="add a staff user")
+    createuser.add_argument("username")
+    createuser.add_argument("--role", required=True, choices=["clerk", "collector", "supervisor", "auditor", "admin"])
+    createuser.add_argument("--email", default="")
+    createuser.add_argument("--name", default="", help="full name")
+    createuser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _setup_django()
+    from billops.core.errors import DomainError
+
+    try:
+        return int(_dispatch(args) or 0)
+    except DomainError as error:
+        where = f" ({error.field})" if error.field else ""
+        print(f"error: {error.message}{where}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "migrate":
+        return _migrate()
+    if args.command == "demo":
+        from billops.cli.demo import build_demo
+
+        _migrate(quiet=True)
+        return build_demo(seed=args.seed, customers=args.customers)
+    if args.command == "serve":
+        return _serve(host=args.host, port=args.port, threads=args.threads)
+    if args.command == "check":
+        return _check(as_json=args.json)
+    if args.command == "import":
+        from billops.cli.imports import import_file
+
+        return import_file(kind=args.kind, path=args.file, username=args.user)
+    return _createuser(args)
+
+
+def _migrate(*, quiet: bool = False) -> int:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        Path(settings.DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=0 if quiet else 1)
+    return 0
+
+
+def _serve(*, host: str, port: int, threads: int) -> int:
+    from waitress import serve
+
+    from billops.wsgi import application
+
+    print(f"billops is serving on http://{host}:{port}/  (API: http://{host}:{port}/api/v1/docs)")
+    logins = Path(os.environ.get("BILLOPS_VAR_DIR", "var")) / "demo-logins.txt"
+    if logins.exists():
+        print(logins.read_text().rstrip())
+    print("Press Ctrl+C to stop.")
+    serve(application, host=host, port=port, threads=threads, ident="billops")
+    return 0
+
+
+def _check(*, as_json: bool) -> int:
+    from billops.cli.invariants import check_all, print_report
+
+    report = check_all()
+    if as_json:
+        print(json.dumps(report, indent=2, sort_keys=True))
+    else:
+        print_report(report)
+    return 0 if all(item["ok"] for item in report["invariants"].values()) else EXIT_VIOLATION
+
+
+def _createuser(args: argparse.Namespace) -> int:
+    from billops.access.services import create_user
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"Password for {args.username}: ")
+        if getpass.getpass("Again: ") != password:
+            print("error: the passwords do not match", file=sys.stderr)
+            return EXIT_ERROR
+    user = create_user(
+        username=args.username, password=password, role=args.role, actor=None, email=args.email,
+        full_name=args.name,
+    )
+    print(f"created {user.username} ({user.get_role_display()})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

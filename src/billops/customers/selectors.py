@@ -1,0 +1,117 @@
+"""Reads of customer master data for the API, the staff pages, the CLI and reports."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from billops.audit.models import AuditEvent
+from billops.audit.selectors import history_of
+from billops.core.errors import NotFound
+from billops.customers.models import Address, Contact, Customer, PaymentTerms, Tag
+
+SORTS = {
+    "account_number": ("account_number",),
+    "-account_number": ("-account_number",),
+    "name": ("legal_name", "account_number"),
+    "-name": ("-legal_name", "-account_number"),
+}
+
+
+def _customers() -> QuerySet[Customer]:
+    return Customer.objects.select_related("terms", "parent").prefetch_related("tags")
+
+
+def get_customer(customer_id: int, *, for_update: bool = False) -> Customer:
+    """One customer, or NotFound; `for_update` locks its row until the transaction ends."""
+    customers = Customer.objects.select_for_update(of=("self",)) if for_update else _customers()
+    customer = customers.filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound(f"there is no customer {customer_id}", field="customer_id")
+    return customer
+
+
+def get_customer_by_number(account_number: str) -> Customer:
+    """The customer with this account number (any case), or NotFound."""
+    customer = _customers().filter(account_number=account_number.strip().upper()).first()
+    if customer is None:
+        raise NotFound(f"there is no customer with account number {account_number!r}", field="account_number")
+    return customer
+
+
+def list_customers(
+    *,
+    search: str = "",
+    status: str = "",
+    currency: str = "",
+    on_hold: bool | None = None,
+    tag: str = "",
+    cycle: str = "",
+    sort: str = "account_number",
+) -> QuerySet[Customer]:
+    """Customers matching every given filter; `search` looks in account numbers, names, VAT IDs and
+    contact e-mail addresses."""
+    customers = _customers()
+    if search := search.strip():
+        contact_match = Customer.objects.filter(contacts__email__icontains=search).values("pk")
+        customers = customers.filter(
+            Q(account_number__icontains=search)
+            | Q(legal_name__icontains=search)
+            | Q(trading_name__icontains=search)
+            | Q(vat_id__icontains=search.replace(" ", "").upper())
+            | Q(pk__in=contact_match)
+        )
+    if status:
+        customers = customers.filter(status=status)
+    if currency:
+        customers = customers.filter(currency=currency.upper())
+    if on_hold is not None:
+        customers = customers.filter(credit_hold=on_hold)
+    if tag:
+        customers = customers.filter(
+            pk__in=Customer.objects.filter(tags__name=tag.strip().lower()).values("pk")
+        )
+    if cycle:
+        customers = customers.filter(cycle=cycle)
+    return customers.order_by(*SORTS.get(sort, SORTS["account_number"]))
+
+
+def get_contact(*, customer_id: int, contact_id: int) -> Contact:
+    """One of the customer's contacts, or NotFound."""
+    contact = Contact.objects.filter(pk=contact_id, customer_id=customer_id).first()
+    if contact is None:
+        raise NotFound(f"customer {customer_id} has no contact {contact_id}", field="contact_id")
+    return contact
+
+
+def get_address(*, customer_id: int, address_id: int) -> Address:
+    """One of the customer's addresses, or NotFound."""
+    address = Address.objects.filter(pk=address_id, customer_id=customer_id).first()
+    if address is None:
+        raise NotFound(f"customer {customer_id} has no address {address_id}", field="address_id")
+    return address
+
+
+def count_customers() -> int:
+    return Customer.objects.count()
+
+
+def customers_on_hold_count() -> int:
+    return Customer.objects.filter(credit_hold=True).count()
+
+
+def children_of(customer: Customer) -> QuerySet[Customer]:
+    """The accounts directly below this one in the hierarchy."""
+    return _customers().filter(parent=customer).order_by("account_number")
+
+
+def history(customer: Customer) -> QuerySet[AuditEvent]:
+    """Every audited change of the customer, its contacts and addresses, newest first."""
+    return history_of(customer)
+
+
+def list_payment_terms() -> QuerySet[PaymentTerms]:
+    return PaymentTerms.objects.order_by("code")
+
+
+def list_tags() -> QuerySet[Tag]:
+    return Tag.objects.order_by("name")
