@@ -28,7 +28,9 @@ def make_user(db: None) -> Callable[..., User]:
 
     def make(role: str = Role.CLERK, username: str | None = None) -> User:
         name = username or f"{role}{next(counter)}"
-        return create_user(username=name, password=PASSWORD, role=role, actor=None, check_password_strength=False)
+        return create_user(
+            username=name, password=PASSWORD, role=role, actor=None, check_password_strength=False
+        )
 
     return make
 
@@ -66,13 +68,17 @@ class ApiClient:
     def post(self, path: str, body: Any = None, *, key: str | None = None) -> Any:
         headers = {"Idempotency-Key": key} if key else {}
         return self.client.post(
-            f"/api/v1{path}", json.dumps(body if body is not None else {}), content_type="application/json",
+            f"/api/v1{path}",
+            json.dumps(body if body is not None else {}),
+            content_type="application/json",
             headers=headers,
         )
 
     def patch(self, path: str, body: Any, *, key: str | None = None) -> Any:
         headers = {"Idempotency-Key": key} if key else {}
-        return self.client.patch(f"/api/v1{path}", json.dumps(body), content_type="application/json", headers=headers)
+        return self.client.patch(
+            f"/api/v1{path}", json.dumps(body), content_type="application/json", headers=headers
+        )
 
 
 @pytest.fixture

@@ -34,9 +34,13 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     first = exc.errors[0] if exc.errors else {}
-    location = [str(part) for part in first.get("loc", []) if part not in ("body", "payload", "query", "path")]
+    location = [
+        str(part) for part in first.get("loc", []) if part not in ("body", "payload", "query", "path")
+    ]
     field = ".".join(location) or None
-    message = f"{field}: {first.get('msg', 'invalid value')}" if field else first.get("msg", "invalid request")
+    message = (
+        f"{field}: {first.get('msg', 'invalid value')}" if field else first.get("msg", "invalid request")
+    )
     body = {"code": "invalid", "message": message, "field": field, "errors": exc.errors}
     return api.create_response(request, body, status=422)
 

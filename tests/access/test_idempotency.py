@@ -9,12 +9,17 @@ from django.test import Client
 
 from billops.access.models import ApiToken, IdempotencyRecord
 from billops.audit.models import AuditEvent
+from billops.customers.models import Customer
 from billops.audit.selectors import verify_chain
 from tests.access import failing_urls
 
 
+ACME = {"account_number": "IDEM-1", "legal_name": "Acme GmbH", "currency": "EUR", "country": "DE"}
+OTHER = {**ACME, "legal_name": "Other GmbH"}
+
+
 def effects():
-    return ApiToken.objects.count(), AuditEvent.objects.count()
+    return Customer.objects.count(), AuditEvent.objects.count()
 
 
 def post(api, path, body, key=None):
@@ -26,35 +31,45 @@ def post(api, path, body, key=None):
 def test_same_key_and_body_replays_the_first_response_byte_for_byte(api_as, clerk):
     api = api_as(clerk)
     before = effects()
-    first = api.post("/access/tokens", {"name": "ci"}, key="order-2028-0001")
+    first = api.post("/customers/", ACME, key="order-2028-0001")
     assert first.status_code == 201
     assert "Idempotent-Replayed" not in first
     after_first = effects()
     assert after_first == (before[0] + 1, before[1] + 1)
 
-    again = api.post("/access/tokens", {"name": "ci"}, key="order-2028-0001")
+    again = api.post("/customers/", ACME, key="order-2028-0001")
     assert again.status_code == 201
     assert again["Idempotent-Replayed"] == "true"
     assert again["Content-Type"] == first["Content-Type"]
     assert again.content == first.content
     assert effects() == after_first
-    assert ApiToken.objects.filter(name="ci").count() == 1
+    assert Customer.objects.filter(account_number="IDEM-1").count() == 1
     record = IdempotencyRecord.objects.get(key="order-2028-0001")
     assert (record.scope, record.state, record.response_status) == (f"user:{clerk.pk}", "done", 201)
 
 
-def test_a_replayed_secret_still_authenticates(api_as, clerk):
+def test_a_token_secret_is_shown_once_and_never_kept_for_a_replay(api_as, clerk):
     api = api_as(clerk)
-    api.post("/access/tokens", {"name": "ci"}, key="k1")
-    secret = api.post("/access/tokens", {"name": "ci"}, key="k1").json()["secret"]
+    first = api.post("/access/tokens", {"name": "ci"}, key="k1")
+    assert first.status_code == 201
+    assert first["Cache-Control"] == "no-store"
+    secret = first.json()["secret"]
+    tokens = ApiToken.objects.count()
+
+    again = api.post("/access/tokens", {"name": "ci"}, key="k1")
+    assert (again.status_code, again.json()["code"]) == (409, "secret_not_replayed")
+    assert secret not in again.content.decode()
+    assert ApiToken.objects.count() == tokens
+    record = IdempotencyRecord.objects.get(key="k1")
+    assert secret.encode() not in bytes(record.response_body)
     assert Client(HTTP_AUTHORIZATION=f"Bearer {secret}").get("/api/v1/access/me").status_code == 200
 
 
 def test_same_key_with_a_different_body_is_refused_and_nothing_is_written(api_as, clerk):
     api = api_as(clerk)
-    api.post("/access/tokens", {"name": "ci"}, key="k1")
+    api.post("/customers/", ACME, key="k1")
     before = effects()
-    refused = api.post("/access/tokens", {"name": "deploy"}, key="k1")
+    refused = api.post("/customers/", OTHER, key="k1")
     assert refused.status_code == 422
     assert refused.json() == {
         "code": "idempotency_key_reused",
@@ -63,12 +78,13 @@ def test_same_key_with_a_different_body_is_refused_and_nothing_is_written(api_as
     }
     assert "Idempotent-Replayed" not in refused
     assert effects() == before
-    assert not ApiToken.objects.filter(name="deploy").exists()
+    assert not Customer.objects.filter(legal_name="Other GmbH").exists()
 
 
 def test_same_key_on_another_path_is_refused(api_as, clerk):
     api = api_as(clerk)
-    token_id = api.post("/access/tokens", {"name": "ci"}, key="k1").json()["id"]
+    api.post("/customers/", ACME, key="k1")
+    token_id = ApiToken.objects.get(user=clerk).pk
     before = effects()
     refused = api.post(f"/access/tokens/{token_id}/revoke", {"name": "ci"}, key="k1")
     assert (refused.status_code, refused.json()["code"]) == (422, "idempotency_key_reused")
@@ -78,35 +94,33 @@ def test_same_key_on_another_path_is_refused(api_as, clerk):
 
 def test_the_body_is_compared_byte_for_byte(api_as, clerk):
     api = api_as(clerk)
-    assert post(api, "/access/tokens", b'{"name": "ci"}', key="k1").status_code == 201
+    body = json.dumps(ACME)
+    assert post(api, "/customers/", body.encode(), key="k1").status_code == 201
     # the same JSON spelled differently is a different request
-    assert post(api, "/access/tokens", b'{"name":"ci"}', key="k1").status_code == 422
+    assert post(api, "/customers/", body.replace(", ", ",").encode(), key="k1").status_code == 422
 
 
-def test_keys_are_per_caller(api_as, clerk, collector):
-    clerks, collectors = api_as(clerk), api_as(collector)
-    first = clerks.post("/access/tokens", {"name": "ci"}, key="shared-key")
-    second = collectors.post("/access/tokens", {"name": "ci"}, key="shared-key")
+def test_keys_are_per_caller(api_as, clerk, supervisor):
+    clerks, supervisors = api_as(clerk), api_as(supervisor)
+    first = clerks.post("/customers/", ACME, key="shared-key")
+    second = supervisors.post("/customers/", {**ACME, "account_number": "IDEM-2"}, key="shared-key")
     assert (first.status_code, second.status_code) == (201, 201)
     assert "Idempotent-Replayed" not in second
-    assert first.json()["id"] != second.json()["id"]
-    assert set(ApiToken.objects.filter(name="ci").values_list("user__username", flat=True)) == {
-        "clerk",
-        "collector",
-    }
+    assert set(Customer.objects.values_list("account_number", flat=True)) == {"IDEM-1", "IDEM-2"}
     assert IdempotencyRecord.objects.filter(key="shared-key").count() == 2
 
 
 def test_two_tokens_of_one_user_share_its_keys(api_as, clerk):
     first, second = api_as(clerk), api_as(clerk)
-    created = first.post("/access/tokens", {"name": "ci"}, key="k1")
-    replayed = second.post("/access/tokens", {"name": "ci"}, key="k1")
+    created = first.post("/customers/", ACME, key="k1")
+    replayed = second.post("/customers/", ACME, key="k1")
     assert replayed["Idempotent-Replayed"] == "true"
     assert replayed.content == created.content
+    assert Customer.objects.count() == 1
 
 
 def test_a_key_of_255_characters_is_accepted(api_as, clerk):
-    response = api_as(clerk).post("/access/tokens", {"name": "ci"}, key="k" * 255)
+    response = api_as(clerk).post("/customers/", ACME, key="k" * 255)
     assert response.status_code == 201
     assert IdempotencyRecord.objects.filter(key="k" * 255).exists()
 
@@ -231,10 +245,9 @@ def test_a_duplicate_while_the_first_is_running_gets_409(api_as, clerk, failing_
 
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_twenty_concurrent_retries_create_one_token(api_as, clerk):
+def test_twenty_concurrent_retries_create_one_customer(api_as, clerk):
     api = api_as(clerk)
-    before = set(ApiToken.objects.values_list("pk", flat=True))
-    body = json.dumps({"name": "concurrent"})
+    body = json.dumps(ACME)
     start = threading.Barrier(20)
     responses, errors = [], []
 
@@ -243,7 +256,7 @@ def test_twenty_concurrent_retries_create_one_token(api_as, clerk):
             client = Client(HTTP_AUTHORIZATION=f"Bearer {api.token}")
             start.wait()
             response = client.post(
-                "/api/v1/access/tokens",
+                "/api/v1/customers/",
                 body,
                 content_type="application/json",
                 headers={"Idempotency-Key": "one-key"},
@@ -262,9 +275,8 @@ def test_twenty_concurrent_retries_create_one_token(api_as, clerk):
 
     assert errors == []
     assert len(responses) == 20
-    created = ApiToken.objects.exclude(pk__in=before)
+    created = Customer.objects.filter(account_number="IDEM-1")
     assert created.count() == 1
-    assert created.get().name == "concurrent"
     assert {status for status, _, _ in responses} <= {201, 409}
     successes = [(content, replayed) for status, content, replayed in responses if status == 201]
     assert [replayed for _, replayed in successes].count(None) == 1  # one original, the rest replays
@@ -273,8 +285,6 @@ def test_twenty_concurrent_retries_create_one_token(api_as, clerk):
     for status, content, _ in responses:
         if status == 409:
             assert json.loads(content)["code"] == "idempotency_in_progress"
-    assert (
-        AuditEvent.objects.filter(action="access.token_issued", target_id=str(created.get().pk)).count() == 1
-    )
+    assert AuditEvent.objects.filter(action="customers.created", target_id=str(created.get().pk)).count() == 1
     assert IdempotencyRecord.objects.get(key="one-key").state == "done"
     assert verify_chain().ok

@@ -66,7 +66,7 @@ def test_a_json_float_amount_is_refused_and_names_the_field(
         response = api.post("/customers/", {**NEW, "credit_limit": amount})
     assert response.status_code == 422
     assert response.json()["field"] == "credit_limit"
-    assert 'must be a decimal string such as "5000.00"' in response.json()["message"]
+    assert "credit_limit must be given as a decimal string, not a float" in response.json()["message"]
 
 
 @pytest.mark.parametrize(

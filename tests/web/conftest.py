@@ -24,7 +24,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 def chromium_path() -> str:
     path = os.environ.get("BILLOPS_CHROMIUM", "") or shutil.which("chromium") or ""
     if not path:
-        pytest.fail("Debian's chromium is not installed: run `make test` (it installs it) or apt-get install chromium")
+        pytest.fail(
+            "Debian's chromium is not installed: run `make test` (it installs it) or apt-get install chromium"
+        )
     return path
 
 
@@ -36,7 +38,9 @@ def browser() -> Iterator[Any]:
     # between page actions are still synchronous.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True)
+        launched = playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True
+        )
         yield launched
         launched.close()
 

@@ -39,8 +39,13 @@ def ledger_balances() -> dict[str, Any]:
     """I1: per currency, posted debits = posted credits, and the trial balance nets to zero."""
     problems: list[str] = []
     totals = {}
-    for row in JournalLine.objects.values("currency").annotate(debit=Sum("debit"), credit=Sum("credit")).order_by():
-        debit, credit = ledger.settle(row["debit"], row["currency"]), ledger.settle(row["credit"], row["currency"])
+    for row in (
+        JournalLine.objects.values("currency").annotate(debit=Sum("debit"), credit=Sum("credit")).order_by()
+    ):
+        debit, credit = (
+            ledger.settle(row["debit"], row["currency"]),
+            ledger.settle(row["credit"], row["currency"]),
+        )
         totals[row["currency"]] = {"debit": str(debit.amount), "credit": str(credit.amount)}
         if debit != credit:
             problems.append(f"{row['currency']}: posted debits {debit} ≠ credits {credit}")
@@ -77,7 +82,10 @@ def receivables_match_control() -> dict[str, Any]:
     # no receipt is unapplied until cash application exists, so the account must be empty
     for currency, balance in ledger.balances_by_currency(account=unapplied).items():
         if balance != 0:
-            problems.append(f"{currency}: unapplied cash account {unapplied.code} holds {balance} but no receipt is unapplied")
+            problems.append(
+                f"{currency}: unapplied cash account {unapplied.code} holds {balance}, "
+                "but no receipt is unapplied"
+            )
     return _result(
         problems,
         receivables={currency: str(amount) for currency, amount in sorted(control.items())},
@@ -105,10 +113,19 @@ def nothing_changed() -> dict[str, Any]:
 def one_entry_one_event() -> dict[str, Any]:
     """I5: every money-moving write has exactly one journal entry and one audit event."""
     problems: list[str] = []
-    linked = set(AuditEvent.objects.filter(journal_entry_id__isnull=False).values_list("journal_entry_id", flat=True))
+    linked = {
+        entry_id
+        for entry_id in AuditEvent.objects.filter(journal_entry_id__isnull=False).values_list(
+            "journal_entry_id", flat=True
+        )
+        if entry_id is not None
+    }
     entries = set(JournalEntry.objects.values_list("id", flat=True))
     problems += [f"journal entry {entry_id} has no audit event" for entry_id in sorted(entries - linked)]
-    problems += [f"an audit event names journal entry {entry_id}, which does not exist" for entry_id in sorted(linked - entries)]
+    problems += [
+        f"an audit event names journal entry {entry_id}, which does not exist"
+        for entry_id in sorted(linked - entries)
+    ]
     unposted = AuditEvent.objects.filter(action__in=MONEY_MOVING_ACTIONS, journal_entry_id__isnull=True)
     problems += [f"audit event #{seq} ({action}) moved money without a journal entry"
                  for seq, action in unposted.values_list("seq", "action")[:MAX_LISTED]]  # fmt: skip
@@ -152,9 +169,13 @@ def print_report(report: dict[str, Any]) -> None:
     table.add_column("figures / problems")
     for name, result in report["invariants"].items():
         figures = {k: v for k, v in result.items() if k not in ("ok", "problems", "problem_count")}
-        detail = "\n".join(result["problems"]) if result["problems"] else ", ".join(f"{k}={v}" for k, v in figures.items())
-        table.add_row(name, "[green]ok[/]" if result["ok"] else f"[red]FAILED ({result['problem_count']})[/]", detail)
+        detail = (
+            "\n".join(result["problems"])
+            if result["problems"]
+            else ", ".join(f"{k}={v}" for k, v in figures.items())
+        )
+        table.add_row(
+            name, "[green]ok[/]" if result["ok"] else f"[red]FAILED ({result['problem_count']})[/]", detail
+        )
     console.print(table)
     console.print(", ".join(f"{k}: {v}" for k, v in report["counts"].items()))
-
-

@@ -25,7 +25,9 @@ def _setup_django() -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="billops", description="billops: billing and receivables operations")
+    parser = argparse.ArgumentParser(
+        prog="billops", description="billops: billing and receivables operations"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("migrate", help="create or upgrade the database schema")
@@ -45,14 +47,20 @@ def _parser() -> argparse.ArgumentParser:
     importer = commands.add_parser("import", help="import a file")
     importer.add_argument("kind", choices=["customers"])
     importer.add_argument("file", type=Path)
-    importer.add_argument("--user", default=os.environ.get("BILLOPS_USER", ""), help="who imports (or BILLOPS_USER)")
+    importer.add_argument(
+        "--user", default=os.environ.get("BILLOPS_USER", ""), help="who imports (or BILLOPS_USER)"
+    )
 
     createuser = commands.add_parser("createuser", help="add a staff user")
     createuser.add_argument("username")
-    createuser.add_argument("--role", required=True, choices=["clerk", "collector", "supervisor", "auditor", "admin"])
+    createuser.add_argument(
+        "--role", required=True, choices=["clerk", "collector", "supervisor", "auditor", "admin"]
+    )
     createuser.add_argument("--email", default="")
     createuser.add_argument("--name", default="", help="full name")
-    createuser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    createuser.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
     return parser
 
 
@@ -136,7 +144,11 @@ def _createuser(args: argparse.Namespace) -> int:
             print("error: the passwords do not match", file=sys.stderr)
             return EXIT_ERROR
     user = create_user(
-        username=args.username, password=password, role=args.role, actor=None, email=args.email,
+        username=args.username,
+        password=password,
+        role=args.role,
+        actor=None,
+        email=args.email,
         full_name=args.name,
     )
     print(f"created {user.username} ({user.get_role_display()})")

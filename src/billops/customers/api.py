@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import BeforeValidator, ConfigDict, ValidationInfo, WithJsonSchema
 
 from billops.core.errors import InvalidInput
+from billops.core.money import money
+from billops.core.schemas import AmountIn, AmountOut, StrictIn
 from billops.customers import exports, selectors, services
 from billops.customers.fileformat import MAX_FILE_BYTES
 from billops.customers.models import Address, Contact, Customer
@@ -26,24 +27,7 @@ from billops.customers.validation import AddressData, ContactData, CustomerData
 router = Router()
 
 
-def _refuse_float(value: Any, info: ValidationInfo) -> Any:
-    if isinstance(value, float | bool):
-        raise ValueError(
-            f'{info.field_name} must be a decimal string such as "5000.00", not a JSON number {value!r}'
-        )
-    return value
-
-
-AMOUNT_SCHEMA = WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?$", "examples": ["5000.00"]})
-Amount = Annotated[Decimal, BeforeValidator(_refuse_float), AMOUNT_SCHEMA]
-AmountOut = Annotated[Decimal, AMOUNT_SCHEMA]  # at the currency's minor unit: "5000.00"
-
-
-class In(Schema):
-    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
-
-
-class ContactIn(In):
+class ContactIn(StrictIn):
     role: str
     name: str = ""
     email: str = ""
@@ -51,7 +35,7 @@ class ContactIn(In):
     is_primary: bool = False
 
 
-class ContactChangeIn(In):
+class ContactChangeIn(StrictIn):
     role: str | None = None
     name: str | None = None
     email: str | None = None
@@ -59,7 +43,7 @@ class ContactChangeIn(In):
     is_primary: bool | None = None
 
 
-class AddressIn(In):
+class AddressIn(StrictIn):
     kind: str
     lines: str
     city: str
@@ -68,7 +52,7 @@ class AddressIn(In):
     postal_code: str = ""
 
 
-class AddressChangeIn(In):
+class AddressChangeIn(StrictIn):
     kind: str | None = None
     lines: str | None = None
     city: str | None = None
@@ -77,7 +61,7 @@ class AddressChangeIn(In):
     postal_code: str | None = None
 
 
-class CustomerIn(In):
+class CustomerIn(StrictIn):
     account_number: str
     legal_name: str
     currency: str
@@ -93,7 +77,7 @@ class CustomerIn(In):
     cycle: str = Customer.Cycle.MONTHLY
     cycle_day: int | None = None
     anniversary_on: date | None = None
-    credit_limit: Amount = Decimal(0)
+    credit_limit: AmountIn = Decimal(0)
     remittance_instructions: str = ""
     delivery_method: str = Customer.Delivery.EMAIL
     einvoice_endpoint_id: str = ""
@@ -105,7 +89,7 @@ class CustomerIn(In):
     addresses: list[AddressIn] = []
 
 
-class CustomerChangeIn(In):
+class CustomerChangeIn(StrictIn):
     """Only the fields sent are changed; the credit limit and hold have their own endpoints."""
 
     account_number: str | None = None
@@ -132,16 +116,33 @@ class CustomerChangeIn(In):
     notes: str | None = None
 
 
-class CreditHoldIn(In):
+class CreditHoldIn(StrictIn):
     reason: str
 
 
-class ReleaseIn(In):
+class ReleaseIn(StrictIn):
     note: str = ""
 
 
-class CreditLimitIn(In):
-    credit_limit: Amount
+class CreditLimitIn(StrictIn):
+    credit_limit: AmountIn
+
+
+class OpeningBalanceIn(StrictIn):
+    amount: AmountIn  # positive = the customer owes us; negative = a credit carried over
+    currency: str
+    balance_on: date
+    reference: str
+
+
+class OpeningBalanceOut(Schema):
+    id: int
+    reference: str
+    amount: AmountOut
+    open_amount: AmountOut
+    currency: str
+    balance_on: date
+    journal_entry_id: int | None
 
 
 class ContactOut(Schema):
@@ -410,6 +411,18 @@ def set_credit_limit(request: HttpRequest, customer_id: int, payload: CreditLimi
         customer_id=customer_id, credit_limit=payload.credit_limit, actor=_actor(request)
     )
     return _fresh(customer)
+
+
+@router.post("/{customer_id}/opening-balances", response={201: OpeningBalanceOut})
+def post_opening_balance(request: HttpRequest, customer_id: int, payload: OpeningBalanceIn) -> object:
+    balance = services.post_opening_balance(
+        customer_id=customer_id,
+        amount=money(payload.amount, payload.currency),
+        balance_on=payload.balance_on,
+        reference=payload.reference,
+        actor=_actor(request),
+    )
+    return Status(201, balance)
 
 
 @router.post("/{customer_id}/contacts", response={201: ContactOut})

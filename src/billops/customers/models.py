@@ -274,3 +274,30 @@ class CustomerImport(models.Model):
 
     def __str__(self) -> str:
         return f"import of {self.filename} ({self.rows} customers)"
+
+
+class OpeningBalance(models.Model):
+    """What a customer owed (or was owed) when its account moved to billops from an earlier system.
+
+    It is an open item of the receivables subledger, posted to the receivables control account.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="opening_balances")
+    currency = CurrencyField()
+    amount = AmountField()  # positive = the customer owes us; negative = a credit carried over
+    open_amount = AmountField()  # still open; cash application reduces it
+    balance_on = models.DateField()  # the cut-over date; the journal entry is posted on it
+    reference = models.CharField(max_length=100)  # the earlier system's document or account reference
+    journal_entry_id = models.BigIntegerField(null=True, unique=True)  # set in the posting transaction
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["balance_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "reference"], name="opening_balance_reference_once"),
+            models.CheckConstraint(condition=~Q(amount=0), name="opening_balance_not_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"opening balance {self.reference} {self.amount} {self.currency}"

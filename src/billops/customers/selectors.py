@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet, Sum
 
 from billops.audit.models import AuditEvent
 from billops.audit.selectors import history_of
 from billops.core.errors import NotFound
-from billops.customers.models import Address, Contact, Customer, PaymentTerms, Tag
+from billops.customers.models import Address, Contact, Customer, OpeningBalance, PaymentTerms, Tag
+from billops.ledger.selectors import settle
 
 SORTS = {
     "account_number": ("account_number",),
@@ -115,3 +118,30 @@ def list_payment_terms() -> QuerySet[PaymentTerms]:
 
 def list_tags() -> QuerySet[Tag]:
     return Tag.objects.order_by("name")
+
+
+# --- the receivables subledger ----------------------------------------------------------------------
+
+
+def list_opening_balances(customer: Customer) -> QuerySet[OpeningBalance]:
+    return OpeningBalance.objects.filter(customer=customer)
+
+
+def count_opening_balances() -> int:
+    return OpeningBalance.objects.count()
+
+
+def open_receivables_by_currency() -> dict[str, Decimal]:
+    """The open items of the receivables subledger per currency (opening balances until invoices exist)."""
+    sums = OpeningBalance.objects.values("currency").annotate(open=Sum("open_amount")).order_by()
+    return {row["currency"]: settle(row["open"], row["currency"]).amount for row in sums}
+
+
+def open_receivables_by_customer() -> dict[tuple[int | None, str], Decimal]:
+    """Open items per (customer id, currency), keyed as the ledger's receivables_by_customer."""
+    sums = (
+        OpeningBalance.objects.values("customer_id", "currency").annotate(open=Sum("open_amount")).order_by()
+    )
+    return {
+        (row["customer_id"], row["currency"]): settle(row["open"], row["currency"]).amount for row in sums
+    }

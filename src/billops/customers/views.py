@@ -30,6 +30,7 @@ from billops.customers.forms import (
 )
 from billops.customers.models import Customer
 from billops.customers.validation import AddressData, ContactData, CustomerData, customer_state
+from billops.ledger.selectors import receivables_by_customer
 
 PAGE_SIZE = 50
 FILTERS = ("search", "status", "currency", "hold", "cycle", "tag", "sort")
@@ -91,6 +92,11 @@ def _detail(request: HttpRequest, customer: Customer, status: int = 200, **forms
         "contacts": customer.contacts.all(),
         "addresses": customer.addresses.all(),
         "children": selectors.children_of(customer),
+        "opening_balances": selectors.list_opening_balances(customer),
+        "receivables": [
+            (currency, amount)
+            for (_, currency), amount in receivables_by_customer(customer_id=customer.pk).items()
+        ],
         "events": selectors.history(customer)[:100],
         "contact_form": forms.get("contact_form") or ContactForm(),
         "address_form": forms.get("address_form") or AddressForm(initial={"country": customer.country}),

@@ -1,7 +1,6 @@
 """API: chart of accounts, periods, journal entries and the trial balance, under /api/v1/ledger/.
 
-Amounts travel as decimal strings ("10.10"); a JSON number with a fraction is refused, because by the
-time it is parsed it is a binary float and may no longer be the amount the client meant.
+Amounts travel as decimal strings (billops.core.schemas).
 """
 
 # no `from __future__ import annotations` here: Ninja resolves the query parameters' annotations at
@@ -9,42 +8,23 @@ time it is parsed it is a binary float and may no longer be the amount the clien
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import BeforeValidator, ConfigDict, ValidationInfo, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import ConfigDict
 
 from billops.core.currencies import validate_currency
-from billops.core.errors import InvalidAmount, InvalidInput
-from billops.core.money import Money, round_money, to_decimal
+from billops.core.errors import InvalidInput
+from billops.core.money import Money, round_money
+from billops.core.schemas import AmountIn, AmountOut
 from billops.ledger import selectors, services
 from billops.ledger.models import Account, AccountingPeriod, JournalEntry, JournalLine
 from billops.ledger.posting import Line
 
 router = Router()
-
-DECIMAL_TEXT_SCHEMA = {
-    "type": "string",
-    "pattern": r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$",
-    "examples": ["1234.50"],
-}
-
-
-def _decimal_text(value: object, info: ValidationInfo) -> Decimal:
-    try:
-        return to_decimal(value, field=info.field_name or "amount")
-    except InvalidAmount as exc:
-        raise PydanticCustomError("decimal_text", exc.message) from None
-
-
-# an amount in a request: decimal text like "10.10" (whole JSON numbers are exact and also accepted)
-AmountIn = Annotated[Decimal, BeforeValidator(_decimal_text), WithJsonSchema(DECIMAL_TEXT_SCHEMA)]
-# an amount in a reply: decimal text at the currency's minor unit
-AmountOut = Annotated[Decimal, WithJsonSchema({"type": "string", "examples": ["1234.50"]})]
 
 
 def _zero(currency: str) -> Decimal:

@@ -176,7 +176,7 @@ def trial_balance(*, as_of: date, currency: str | None = None) -> TrialBalance:
 
 
 def receivables_by_customer(
-    *, currency: str | None = None, as_of: date | None = None
+    *, currency: str | None = None, as_of: date | None = None, customer_id: int | None = None
 ) -> dict[tuple[int | None, str], Decimal]:
     """The receivables control account split by (customer id, currency), from the journal lines.
 
@@ -187,6 +187,8 @@ def receivables_by_customer(
         lines = lines.filter(currency=currency)
     if as_of is not None:
         lines = lines.filter(entry__posted_on__lte=as_of)
+    if customer_id is not None:
+        lines = lines.filter(customer_id=customer_id)
     sums = lines.values("customer_id", "currency").annotate(debits=Sum("debit"), credits=Sum("credit"))
     balances = {
         (item["customer_id"], item["currency"]): (

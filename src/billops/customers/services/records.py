@@ -1,4 +1,4 @@
-"""Every write to customer master data: one function per business action, each one transaction that
+"""Customer master records: one function per business action, each one transaction that
 checks the actor's permission, validates through `validation`, writes, and records one audit event
 per customer touched (events about contacts and addresses target their customer, so that its
 history page shows them)."""
