@@ -1,4 +1,9 @@
-"""Fixtures shared by every test: users per role and an API client that authenticates with a real token."""
+"""Fixtures shared by every test: users per role and an API client that authenticates with a real token.
+
+A test that needs real commits (threads, a live server) uses `@pytest.mark.django_db(transaction=True)`
+and never serialized_rollback: the flush after it sends post_migrate, which puts back the data every
+installation starts with (payment terms, chart of accounts, audit chain head, content types).
+"""
 
 from __future__ import annotations
 

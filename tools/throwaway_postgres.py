@@ -29,7 +29,9 @@ def _fail(message: str) -> None:
 
 def _bin_dir() -> Path | None:
     root = Path("/usr/lib/postgresql")
-    versions = sorted((p for p in root.glob("*/bin") if (p / "initdb").exists()), key=lambda p: int(p.parent.name))
+    versions = sorted(
+        (p for p in root.glob("*/bin") if (p / "initdb").exists()), key=lambda p: int(p.parent.name)
+    )
     return versions[-1] if versions else None
 
 
@@ -80,7 +82,9 @@ def throwaway_cluster() -> Iterator[str]:
         f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={sockets} "
         "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     )
-    start = run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(workdir / "log"), "-w", "start")
+    start = run(
+        str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(workdir / "log"), "-w", "start"
+    )
     if start.returncode != 0:
         log = (workdir / "log").read_text() if (workdir / "log").exists() else ""
         _fail(f"PostgreSQL did not start:\n{start.stderr}\n{log}")
@@ -103,7 +107,9 @@ def main(argv: list[str]) -> int:
     command = argv[argv.index("--") + 1 :]
     with throwaway_cluster() as url:
         print(f"throwaway_postgres: PostgreSQL at {url}", file=sys.stderr)
-        return subprocess.run(command, env={**os.environ, "BILLOPS_DATABASE_URL": url}, check=False).returncode
+        return subprocess.run(
+            command, env={**os.environ, "BILLOPS_DATABASE_URL": url}, check=False
+        ).returncode
 
 
 if __name__ == "__main__":

@@ -244,7 +244,7 @@ def test_a_duplicate_while_the_first_is_running_gets_409(api_as, clerk, failing_
 
 
 @pytest.mark.postgresql
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_retries_create_one_customer(api_as, clerk):
     api = api_as(clerk)
     body = json.dumps(ACME)

@@ -81,9 +81,7 @@ def test_record_event_needs_a_saved_target(clerk):
         record(clerk, User(username="unsaved"))
 
 
-# serialized_rollback, as every transactional test here: its flush then sends no post_migrate, which would
-# re-create content types under a later test that restores its own serialized copy
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_record_event_outside_a_transaction_is_refused():
     user = User.objects.create(username="loner")
     with pytest.raises(transaction.TransactionManagementError, match="inside the action's transaction"):
@@ -319,7 +317,7 @@ def test_raw_sql_cannot_change_or_remove_an_event(chain, sql):
 
 @pytest.mark.postgresql
 # TRUNCATE waits for no deferred checks: the events must be committed
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_raw_sql_cannot_truncate_the_events(chain):
     with pytest.raises(IntegrityError, match="TRUNCATE refused"), connection.cursor() as cursor:
         cursor.execute("TRUNCATE audit_auditevent")

@@ -19,7 +19,7 @@ from billops.customers.errors import HierarchyCycle
 from billops.customers.models import Customer
 from tests.customers.factories import create_customer
 
-pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
 
 def race(count: int, action: Callable[[int], Any]) -> tuple[list[Any], list[BaseException]]:

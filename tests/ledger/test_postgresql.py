@@ -40,7 +40,7 @@ def test_raw_update_and_delete_of_posted_rows_are_refused_by_the_trigger(supervi
     assert book_state() == before
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_posting_racing_a_close_is_before_the_close_or_refused(make_user):
     supervisor = make_user(Role.SUPERVISOR)
     outcomes = []

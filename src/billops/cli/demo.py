@@ -23,6 +23,7 @@ from stdnum.util import get_cc_module
 
 from billops.access.models import Role, User
 from billops.access.services import create_user
+from billops.core.errors import InvalidInput
 from billops.core.money import Money
 from billops.customers import selectors as customer_selectors
 from billops.customers import services as customer_services
@@ -224,6 +225,8 @@ def _make_users(rng: random.Random) -> dict[str, tuple[User, DemoLogin]]:
 
 def build_demo(*, seed: int, customers: int) -> int:
     """Build the demo company once; a second run reports it is already there and changes nothing."""
+    if customers < 1:
+        raise InvalidInput(f"the demo needs at least one customer, not {customers}", field="customers")
     console = Console()
     if User.objects.filter(username="clerk").exists() or customer_selectors.count_customers():
         console.print("The demo company is already built in this database; nothing was changed.")
@@ -233,7 +236,7 @@ def build_demo(*, seed: int, customers: int) -> int:
     rng = random.Random(seed)
     users = _make_users(rng)
     clerk, supervisor = users["clerk"][0], users["supervisor"][0]
-    created: list[tuple[int, str]] = []  # (customer id, currency)
+    created: list[tuple[int, str, str]] = []  # (customer id, account number, currency)
     parents: list[tuple[str, str]] = []  # (account number, country) of the group heads
     opening_total: dict[str, Decimal] = {}
     with Progress(console=console, transient=True) as progress:
@@ -248,20 +251,20 @@ def build_demo(*, seed: int, customers: int) -> int:
                 customer_services.set_credit_limit(
                     customer_id=customer.pk, credit_limit=limit, actor=supervisor
                 )
-            created.append((customer.pk, customer.currency))
+            created.append((customer.pk, customer.account_number, customer.currency))
             progress.advance(task)
         task = progress.add_task("Posting opening balances", total=len(created))
-        for customer_id, currency in created:
+        for customer_id, account_number, currency in created:
             if rng.random() < 0.7:
                 cents = rng.randint(-20_000, 2_500_000) or 1
                 amount = Money(Decimal(cents).scaleb(-2), currency)
                 customer_services.post_opening_balance(
                     customer_id=customer_id, amount=amount, balance_on=CUT_OVER_ON,
-                    reference=f"LEGACY-{customer_id:05d}", actor=supervisor,
+                    reference=f"LEGACY-{account_number}", actor=supervisor,
                 )  # fmt: skip
                 opening_total[currency] = opening_total.get(currency, Decimal(0)) + amount.amount
             progress.advance(task)
-    for customer_id, _ in created[: max(1, len(created) // 30)]:
+    for customer_id, _, _ in rng.sample(created, k=max(1, len(created) // 30)):
         customer_services.place_credit_hold(
             customer_id=customer_id, reason="Payment overdue since cut-over", actor=clerk
         )

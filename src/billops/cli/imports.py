@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from billops.access.selectors import get_user
-from billops.core.errors import InvalidInput
+from billops.core.errors import InvalidInput, NotFound
 from billops.customers.services import import_customers
 
 EXIT_REJECTED = 4
@@ -16,13 +16,17 @@ def import_file(*, kind: str, path: Path, username: str) -> int:
     """Import a customer file as `username`; on any bad row print the reject report and write nothing."""
     if not username:
         raise InvalidInput("say who imports with --user NAME (or BILLOPS_USER)", field="user")
-    actor = get_user(username)
+    try:
+        actor = get_user(username)
+    except NotFound as exc:  # name the option the operator typed, not the model field
+        raise NotFound(exc.message, field="user") from None
     if not path.is_file():
         raise InvalidInput(f"{path} is not a file", field="file")
     result = import_customers(content=path.read_bytes(), filename=path.name, actor=actor)
     if not result.ok:
         sys.stderr.write(result.rejects_csv())
-        print(f"error: {len(result.rejects)} problems in {path.name}; nothing was imported", file=sys.stderr)
+        problems = f"{len(result.rejects)} problem{'' if len(result.rejects) == 1 else 's'}"
+        print(f"error: {problems} in {path.name}; nothing was imported", file=sys.stderr)
         return EXIT_REJECTED
     print(f"imported {result.created} {kind} from {path.name}")
     return 0

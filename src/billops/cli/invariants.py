@@ -6,7 +6,6 @@ Each check returns {"ok": bool, …figures}; a failing one says what is wrong in
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Sum
@@ -17,6 +16,7 @@ from billops.access.models import ApiToken, User
 from billops.audit.models import AuditEvent
 from billops.audit.selectors import verify_chain
 from billops.customers import selectors as customers
+from billops.customers.models import OpeningBalance
 from billops.ledger import selectors as ledger
 from billops.ledger.accounts import Purpose
 from billops.ledger.models import Account, AccountingPeriod, JournalEntry, JournalLine
@@ -27,6 +27,8 @@ MONEY_MOVING_ACTIONS = frozenset({
     "ledger.entry_reversed",
     "customers.opening_balance_posted",
 })  # fmt: skip
+
+OPENING_BALANCE_SOURCE = "customers.openingbalance"  # the source_type of an opening balance's entry
 
 MAX_LISTED = 20  # problems listed per invariant; the count says how many there are
 
@@ -66,19 +68,26 @@ def receivables_match_control() -> dict[str, Any]:
     control = ledger.balances_by_currency(account=receivables)
     subledger = customers.open_receivables_by_currency()
     for currency in sorted(set(control) | set(subledger)):
-        gl, items = control.get(currency, Decimal(0)), subledger.get(currency, Decimal(0))
+        zero = ledger.settle(None, currency).amount  # 0.00 in EUR, 0 in JPY: printed like the others
+        gl, items = control.get(currency, zero), subledger.get(currency, zero)
         if gl != items:
             problems.append(f"{currency}: open items {items} ≠ receivables account {receivables.code} {gl}")
     by_customer_gl = ledger.receivables_by_customer()
     by_customer_items = customers.open_receivables_by_customer()
-    for key in sorted(set(by_customer_gl) | set(by_customer_items), key=str):
-        gl, items = by_customer_gl.get(key, Decimal(0)), by_customer_items.get(key, Decimal(0))
+    for key in sorted(set(by_customer_gl) | set(by_customer_items), key=lambda pair: (pair[0] or 0, pair[1])):
+        customer_id, currency = key
+        if customer_id is None:  # named line by line below
+            continue
+        zero = ledger.settle(None, currency).amount
+        gl, items = by_customer_gl.get(key, zero), by_customer_items.get(key, zero)
         if gl != items:
-            customer_id, currency = key
             problems.append(f"customer {customer_id} {currency}: open items {items} ≠ receivables lines {gl}")
-    orphans = JournalLine.objects.filter(account=receivables, customer_id__isnull=True).count()
-    if orphans:
-        problems.append(f"{orphans} receivables lines name no customer")
+    orphans = JournalLine.objects.filter(account=receivables, customer_id__isnull=True)
+    orphans = orphans.order_by("entry_id", "line_no")
+    problems += [
+        f"journal entry {entry_id} line {line_no} posts to receivables {receivables.code} without a customer"
+        for entry_id, line_no in orphans.values_list("entry_id", "line_no")
+    ]
     # no receipt is unapplied until cash application exists, so the account must be empty
     for currency, balance in ledger.balances_by_currency(account=unapplied).items():
         if balance != 0:
@@ -106,30 +115,50 @@ def nothing_changed() -> dict[str, Any]:
         problems.append(f"audit chain: {chain.problem}")
     changed = ledger.verify_entry_digests()
     if changed:
-        problems.append(f"journal entry {changed} was changed after posting (its digest no longer matches)")
+        problems.append(
+            f"journal entry {changed.pk} was changed after posting (its digest no longer matches)"
+        )
     return _result(problems, audit_events=chain.events, last_seq=chain.last_seq, last_hash=chain.last_hash)
 
 
 def one_entry_one_event() -> dict[str, Any]:
     """I5: every money-moving write has exactly one journal entry and one audit event."""
     problems: list[str] = []
-    linked = {
-        entry_id
-        for entry_id in AuditEvent.objects.filter(journal_entry_id__isnull=False).values_list(
-            "journal_entry_id", flat=True
+    # a unique constraint keeps it to one event per entry; an entry may still have none
+    events = dict(
+        AuditEvent.objects.filter(journal_entry_id__isnull=False).values_list("journal_entry_id", "seq")
+    )
+    sources = {
+        entry_id: (source_type, source_id)
+        for entry_id, source_type, source_id in JournalEntry.objects.values_list(
+            "id", "source_type", "source_id"
         )
-        if entry_id is not None
     }
-    entries = set(JournalEntry.objects.values_list("id", flat=True))
-    problems += [f"journal entry {entry_id} has no audit event" for entry_id in sorted(entries - linked)]
     problems += [
-        f"an audit event names journal entry {entry_id}, which does not exist"
-        for entry_id in sorted(linked - entries)
+        f"journal entry {entry_id} has no audit event" for entry_id in sorted(set(sources) - set(events))
+    ]
+    problems += [
+        f"audit event #{events[entry_id]} names journal entry {entry_id}, which does not exist"
+        for entry_id in sorted(set(events) - set(sources))
     ]
     unposted = AuditEvent.objects.filter(action__in=MONEY_MOVING_ACTIONS, journal_entry_id__isnull=True)
-    problems += [f"audit event #{seq} ({action}) moved money without a journal entry"
-                 for seq, action in unposted.values_list("seq", "action")[:MAX_LISTED]]  # fmt: skip
-    return _result(problems, journal_entries=len(entries), money_events=len(linked))
+    problems += [
+        f"audit event #{seq} ({action}) moved money without a journal entry"
+        for seq, action in unposted.order_by("seq").values_list("seq", "action")
+    ]
+    # each opening balance names the entry that posted it, and that entry names it back as its source
+    balances = OpeningBalance.objects.order_by("id").values_list(
+        "id", "journal_entry_id", "reference", "customer__account_number"
+    )
+    for balance_id, entry_id, reference, account_number in balances:
+        what = f"opening balance {reference!r} of {account_number}"
+        if entry_id is None:
+            problems.append(f"{what} has no journal entry")
+        elif entry_id not in sources:
+            problems.append(f"{what} names journal entry {entry_id}, which does not exist")
+        elif sources[entry_id] != (OPENING_BALANCE_SOURCE, str(balance_id)):
+            problems.append(f"{what} names journal entry {entry_id}, which posted something else")
+    return _result(problems, journal_entries=len(sources), money_events=len(events))
 
 
 def counts() -> dict[str, int]:

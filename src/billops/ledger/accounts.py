@@ -27,7 +27,7 @@ OPENING_BALANCE_EQUITY = AccountPurpose.OPENING_BALANCE_EQUITY.value
 # plain accounts of the default chart, by code
 BANK = "1000"
 
-# (code, name, type, purpose); migration 0002 seeded a frozen copy of this list
+# (code, name, type, purpose), created by `seed_default_chart` after every migrate
 DEFAULT_CHART: list[tuple[str, str, str, str]] = [
     (BANK, "Bank", AccountType.ASSET, ""),
     ("1100", "Bank clearing", AccountType.ASSET, BANK_CLEARING),
@@ -42,18 +42,16 @@ DEFAULT_CHART: list[tuple[str, str, str, str]] = [
 ]
 
 
-def seed_default_chart(account_model: Any) -> int:
+def seed_default_chart(accounts: Any) -> int:
     """Create the default accounts that are missing (by code or purpose); returns how many were created.
 
-    Migration 0002 seeded the chart; this puts it back after a flush (tests, `billops demo`).
+    `accounts` is the Account manager to write through; runs after every `migrate` and `flush`.
     """
     created = 0
     for code, name, account_type, purpose in DEFAULT_CHART:
-        taken = account_model.objects.filter(code=code).exists() or (
-            purpose and account_model.objects.filter(purpose=purpose).exists()
-        )
+        taken = accounts.filter(code=code).exists() or (purpose and accounts.filter(purpose=purpose).exists())
         if not taken:
-            account_model.objects.create(code=code, name=name, type=str(account_type), purpose=purpose)
+            accounts.create(code=code, name=name, type=str(account_type), purpose=purpose)
             created += 1
     return created
 

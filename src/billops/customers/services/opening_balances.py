@@ -33,14 +33,15 @@ def post_opening_balance(
         raise InvalidInput(
             "an opening balance needs the earlier system's reference (1 to 100 characters)", field="reference"
         )
-    amount = round_money(amount, policy=Rounding.EXACT)
-    if amount.is_zero():
-        raise InvalidAmount("an opening balance of zero needs no posting", field="amount")
+    # the currency first: 10.5 JPY for a EUR customer is a wrong currency, not too many decimals
     if amount.currency != customer.currency:
         raise CurrencyMismatch(
             f"{customer.account_number} is billed in {customer.currency}, not {amount.currency}",
             field="currency",
         )
+    amount = round_money(amount, policy=Rounding.EXACT)
+    if amount.is_zero():
+        raise InvalidAmount("an opening balance of zero needs no posting", field="amount")
     if OpeningBalance.objects.filter(customer=customer, reference=reference).exists():
         raise Duplicate(
             f"{customer.account_number} already has an opening balance {reference!r}", field="reference"

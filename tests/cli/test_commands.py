@@ -1,0 +1,383 @@
+"""The `billops` commands an operator scripts: demo, import, createuser; called through `main()` as the
+shell would, reading the exit code, stdout, stderr and then the database."""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+import stat
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import authenticate
+from django.db.models import Count
+from stdnum import ean
+from stdnum.util import get_cc_module
+
+from billops.access.models import Role, User
+from billops.audit.models import AuditEvent
+from billops.audit.selectors import verify_chain
+from billops.cli import demo
+from billops.cli.invariants import check_all
+from billops.cli.main import main
+from billops.customers.models import Customer, CustomerImport, OpeningBalance
+from billops.ledger.models import AccountingPeriod, JournalEntry, PeriodStatus
+
+pytestmark = pytest.mark.django_db
+
+DEMO_CUSTOMERS = 30
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("BILLOPS_VAR_DIR", str(tmp_path))
+    return tmp_path
+
+
+def run_demo(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["demo", "--seed", "1", "--customers", str(DEMO_CUSTOMERS)])
+    return code, capsys.readouterr().out
+
+
+def demo_logins(var_dir: Path) -> dict[str, str]:
+    """username -> password, read from the logins file the demo wrote."""
+    lines = (var_dir / "demo-logins.txt").read_text().splitlines()
+    assert lines[0] == "Demo logins (user / password):"
+    return {user: password for user, password, *_ in (line.split() for line in lines[1:])}
+
+
+def whole_database() -> dict[str, object]:
+    return {
+        "users": list(User.objects.order_by("pk").values_list("username", "role", "password")),
+        "customers": list(Customer.objects.order_by("pk").values()),
+        "opening_balances": list(OpeningBalance.objects.order_by("pk").values()),
+        "entries": list(JournalEntry.objects.order_by("pk").values_list("pk", "digest")),
+        "events": list(AuditEvent.objects.order_by("seq").values_list("seq", "hash")),
+        "periods": list(AccountingPeriod.objects.order_by("start_on").values_list("start_on", "status")),
+    }
+
+
+# --- billops demo --------------------------------------------------------------------------------------
+
+
+def test_demo_builds_users_customers_opening_balances_and_a_closed_period(
+    var_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run_demo(capsys)
+
+    assert code == 0
+    assert sorted(User.objects.values_list("username", "role")) == sorted(
+        (role.value, role.value) for role in Role
+    )
+    assert Customer.objects.count() == DEMO_CUSTOMERS
+    assert sorted(Customer.objects.values_list("account_number", flat=True)) == [
+        f"C-{n:05d}" for n in range(1, DEMO_CUSTOMERS + 1)
+    ]
+    balances = OpeningBalance.objects.all()
+    assert balances.count() == 20
+    for balance in balances.select_related("customer"):
+        assert (balance.currency, balance.balance_on) == (balance.customer.currency, demo.CUT_OVER_ON)
+        assert balance.reference == f"LEGACY-{balance.customer.account_number}"
+        assert balance.open_amount == balance.amount != 0
+        assert balance.journal_entry_id is not None
+    assert JournalEntry.objects.count() == balances.count()
+    assert list(AccountingPeriod.objects.values_list("start_on", "status")) == [
+        (demo.CUT_OVER_ON.replace(day=1), PeriodStatus.CLOSED)
+    ]
+    assert Customer.objects.filter(credit_hold=True).count() == 1  # one in thirty
+    assert Customer.objects.exclude(parent=None).count() == 4
+    # the same seed builds the same company in any database: seed 1's trail, action by action
+    assert dict(AuditEvent.objects.values_list("action").annotate(n=Count("seq")).order_by()) == {
+        "access.user_created": 5,
+        "customers.created": 30,
+        "customers.credit_limit_set": 26,
+        "customers.credit_hold_placed": 1,
+        "customers.opening_balance_posted": 20,
+        "ledger.period_closed": 1,
+    }
+    assert f"Demo company built (seed 1): {DEMO_CUSTOMERS} customers." in out
+    assert "period 2025-12 closed" in out
+
+    report = check_all()
+    assert {name: result["problems"] for name, result in report["invariants"].items()} == {
+        "I1": [],
+        "I2": [],
+        "I3": [],
+        "I4": [],
+        "I5": [],
+    }
+    assert report["counts"]["customers"] == DEMO_CUSTOMERS
+    assert report["counts"]["opening_balances"] == balances.count()
+    assert report["counts"]["periods_closed"] == 1
+
+
+def test_demo_writes_logins_that_work(var_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_demo(capsys)
+
+    logins_file = var_dir / "demo-logins.txt"
+    assert stat.S_IMODE(logins_file.stat().st_mode) == 0o600
+    logins = demo_logins(var_dir)
+    assert sorted(logins) == sorted(role.value for role in Role)
+    for username, password in logins.items():
+        user = authenticate(username=username, password=password)
+        assert user is not None and user.username == username
+        assert authenticate(username=username, password=password + "x") is None
+
+
+def test_demo_again_on_a_built_database_changes_nothing_and_exits_0(
+    var_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_demo(capsys)
+    before = whole_database()
+    logins = (var_dir / "demo-logins.txt").read_text()
+
+    code = main(["demo", "--seed", "2", "--customers", "5"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "already built" in out
+    assert "nothing was changed" in out
+    assert logins.splitlines()[1].split()[1] in out  # it shows the logins again
+    assert whole_database() == before
+    assert (var_dir / "demo-logins.txt").read_text() == logins
+    assert verify_chain().ok
+
+
+@pytest.mark.parametrize("customers", ["0", "-3"])
+def test_demo_without_customers_is_refused_and_builds_nothing(
+    var_dir: Path, capsys: pytest.CaptureFixture[str], customers: str
+) -> None:
+    code = main(["demo", "--seed", "1", "--customers", customers])
+
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"error: the demo needs at least one customer, not {customers} (customers)\n"
+    )
+    assert (User.objects.count(), Customer.objects.count(), AuditEvent.objects.count()) == (0, 0, 0)
+    assert not (var_dir / "demo-logins.txt").exists()
+
+
+def test_demo_customer_data_is_the_same_for_the_same_seed() -> None:
+    def draw(seed: int) -> list[demo.CustomerData]:
+        rng = random.Random(seed)
+        parent = ("C-00001", "GB")
+        return [demo._customer_data(rng, n, parent if n % 3 == 0 else None) for n in range(1, 41)]
+
+    first, again, other = draw(7), draw(7), draw(8)
+
+    assert first == again
+    assert first != other
+    assert [data.account_number for data in first] == [f"C-{n:05d}" for n in range(1, 41)]
+    for data in first:
+        if data.parent_account_number:
+            assert (data.parent_account_number, data.country, data.currency) == ("C-00001", "GB", "GBP")
+        if data.country != "US":
+            assert get_cc_module(data.country.lower(), "vat").is_valid(data.vat_id), data.vat_id
+        if data.einvoice_endpoint_id:
+            assert ean.is_valid(data.einvoice_endpoint_id.removeprefix("0088:"))
+
+
+# --- billops import customers --------------------------------------------------------------------------
+
+
+GOOD_CSV = (
+    "account_number,legal_name,currency,country,vat_id,terms\n"
+    "P-1000,Parent Holding AG,EUR,DE,DE 136 695 976,NET30\n"
+    "P-1001,Parent Berlin GmbH,EUR,DE,,2/10NET30\n"
+)
+BAD_CSV = (
+    "account_number,legal_name,currency,country\n"
+    "P-2000,Good Row GmbH,EUR,DE\n"
+    "P-2001,Bad Currency GmbH,EUX,DE\n"
+)
+
+
+@pytest.fixture
+def no_user_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BILLOPS_USER", raising=False)
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_import_customers_creates_every_row_and_exits_0(
+    tmp_path: Path, clerk: User, no_user_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "customers.csv", GOOD_CSV)
+
+    code = main(["import", "customers", str(path), "--user", "clerk"])
+
+    out, err = capsys.readouterr()
+    assert (code, out, err) == (0, "imported 2 customers from customers.csv\n", "")
+    assert list(Customer.objects.order_by("account_number").values_list("account_number", "vat_id")) == [
+        ("P-1000", "DE136695976"),
+        ("P-1001", ""),
+    ]
+    batch = CustomerImport.objects.get()
+    assert (batch.filename, batch.rows, batch.imported_by) == ("customers.csv", 2, clerk)
+    assert AuditEvent.objects.filter(action="customers.created", actor=clerk).count() == 2
+    assert AuditEvent.objects.filter(action="customers.imported", actor=clerk).count() == 1
+
+
+def test_import_takes_the_user_from_billops_user(
+    tmp_path: Path, clerk: User, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BILLOPS_USER", "clerk")
+    path = write(tmp_path, "customers.csv", GOOD_CSV)
+
+    assert main(["import", "customers", str(path)]) == 0
+    assert Customer.objects.count() == 2
+
+
+def test_import_with_a_bad_row_exits_4_names_row_and_column_and_creates_nothing(
+    tmp_path: Path, clerk: User, no_user_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "bad.csv", BAD_CSV)
+    events = AuditEvent.objects.count()
+
+    code = main(["import", "customers", str(path), "--user", "clerk"])
+
+    out, err = capsys.readouterr()
+    assert code == 4
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[0] == "row,column,message"
+    assert re.fullmatch(r"3,currency,.*EUX.*", lines[1]), lines[1]
+    assert lines[-1] == "error: 1 problem in bad.csv; nothing was imported"
+    assert len(lines) == 3
+    assert Customer.objects.count() == 0
+    assert CustomerImport.objects.count() == 0
+    assert AuditEvent.objects.count() == events
+
+
+def test_import_by_an_unknown_user_exits_1(
+    tmp_path: Path, clerk: User, no_user_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "customers.csv", GOOD_CSV)
+
+    code = main(["import", "customers", str(path), "--user", "nobody"])
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (1, "")
+    assert err == "error: no user named 'nobody' (user)\n"
+    assert Customer.objects.count() == 0
+
+
+def test_import_without_a_user_exits_1(
+    tmp_path: Path, db: None, no_user_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "customers.csv", GOOD_CSV)
+
+    code = main(["import", "customers", str(path)])
+
+    assert code == 1
+    assert capsys.readouterr().err == "error: say who imports with --user NAME (or BILLOPS_USER) (user)\n"
+    assert Customer.objects.count() == 0
+
+
+def test_import_of_a_missing_file_exits_1(
+    tmp_path: Path, clerk: User, no_user_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "missing.csv"
+
+    code = main(["import", "customers", str(missing), "--user", "clerk"])
+
+    assert code == 1
+    assert capsys.readouterr().err == f"error: {missing} is not a file (file)\n"
+
+
+def test_import_by_an_auditor_is_refused_and_creates_nothing(
+    tmp_path: Path, auditor: User, no_user_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "customers.csv", GOOD_CSV)
+    events = AuditEvent.objects.count()
+
+    code = main(["import", "customers", str(path), "--user", "auditor"])
+
+    assert code == 1
+    assert capsys.readouterr().err == "error: the auditor role may not do customers.import\n"
+    assert (Customer.objects.count(), AuditEvent.objects.count()) == (0, events)
+
+
+# --- billops createuser --------------------------------------------------------------------------------
+
+
+STRONG = "lantern-copper-meadow-42"
+
+
+def test_createuser_reads_the_password_from_stdin_and_audits_it(
+    db: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(STRONG + "\n"))
+
+    code = main(
+        ["createuser", "dora", "--role", "collector", "--password-stdin", "--email", "dora@example.com",
+         "--name", "Dora Explorer"]
+    )  # fmt: skip
+
+    assert (code, capsys.readouterr().out) == (0, "created dora (Collector)\n")
+    user = User.objects.get(username="dora")
+    assert (user.role, user.email, user.first_name, user.last_name) == (
+        Role.COLLECTOR,
+        "dora@example.com",
+        "Dora",
+        "Explorer",
+    )
+    assert authenticate(username="dora", password=STRONG) == user
+    event = AuditEvent.objects.get(action="access.user_created")
+    assert (event.actor_id, event.actor_label, event.target_id) == (None, "system", str(user.pk))
+    assert event.after == {"username": "dora", "role": "collector"}
+    assert verify_chain().ok
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("dora", "This password is too short"),
+        ("12345678901", "This password is entirely numeric"),
+        ("", "This password is too short"),
+    ],
+)
+def test_createuser_with_a_weak_password_exits_1_and_creates_nothing(
+    db: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    password: str,
+    message: str,
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+
+    code = main(["createuser", "dora", "--role", "collector", "--password-stdin"])
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (1, "")
+    assert err.startswith("error: ") and message in err and err.endswith(" (password)\n"), err
+    assert not User.objects.filter(username="dora").exists()
+    assert AuditEvent.objects.count() == 0
+
+
+def test_createuser_twice_exits_1_and_keeps_the_first(
+    db: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(STRONG + "\n"))
+    assert main(["createuser", "dora", "--role", "collector", "--password-stdin"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(STRONG + "\n"))
+
+    code = main(["createuser", "dora", "--role", "admin", "--password-stdin"])
+
+    assert code == 1
+    assert capsys.readouterr().err == "error: a user named 'dora' already exists (username)\n"
+    assert User.objects.get(username="dora").role == Role.COLLECTOR
+    assert AuditEvent.objects.filter(action="access.user_created").count() == 1
+
+
+def test_an_unknown_role_is_refused_by_the_parser(db: None, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["createuser", "dora", "--role", "owner", "--password-stdin"])
+    assert exited.value.code == 2
+    assert "invalid choice: 'owner'" in capsys.readouterr().err
+    assert not User.objects.exists()
