@@ -49,8 +49,8 @@ test-postgresql: install test-deps
 test: lint test-sqlite test-postgresql
 
 bench: install
-	$(BIN)/python -m bench.ledger_balances --db sqlite
-	$(BIN)/python -m bench.ledger_balances --db postgresql
+	$(BIN)/python bench/ledger_balances.py --db sqlite
+	$(BIN)/python bench/ledger_balances.py --db postgresql
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) build *.egg-info

@@ -9,10 +9,9 @@ from django.test import Client
 
 from billops.access.models import ApiToken, IdempotencyRecord
 from billops.audit.models import AuditEvent
-from billops.customers.models import Customer
 from billops.audit.selectors import verify_chain
+from billops.customers.models import Customer
 from tests.access import failing_urls
-
 
 ACME = {"account_number": "IDEM-1", "legal_name": "Acme GmbH", "currency": "EUR", "country": "DE"}
 OTHER = {**ACME, "legal_name": "Other GmbH"}

@@ -22,7 +22,7 @@ from billops.cli import demo
 from billops.cli.invariants import check_all
 from billops.cli.main import main
 from billops.customers.models import Customer, CustomerImport, OpeningBalance
-from billops.ledger.models import AccountingPeriod, JournalEntry, PeriodStatus
+from billops.ledger.models import Account, AccountingPeriod, JournalEntry, PeriodStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -334,6 +334,43 @@ def test_createuser_reads_the_password_from_stdin_and_audits_it(
     assert verify_chain().ok
 
 
+def test_createuser_takes_the_password_without_a_windows_line_ending(
+    db: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(STRONG + "\r\n"))
+
+    assert main(["createuser", "dora", "--role", "clerk", "--password-stdin"]) == 0
+    assert authenticate(username="dora", password=STRONG) is not None
+
+
+def test_createuser_asks_twice_and_refuses_different_passwords(
+    db: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = iter([STRONG, STRONG + "!"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+
+    code = main(["createuser", "dora", "--role", "clerk"])
+
+    assert (code, capsys.readouterr().err) == (1, "error: the passwords do not match\n")
+    assert (User.objects.count(), AuditEvent.objects.count()) == (0, 0)
+
+
+def test_createuser_asks_for_the_password_at_the_terminal(
+    db: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prompts: list[str] = []
+
+    def typed(prompt: str = "") -> str:
+        prompts.append(prompt)
+        return STRONG
+
+    monkeypatch.setattr("getpass.getpass", typed)
+
+    assert main(["createuser", "sam", "--role", "supervisor"]) == 0
+    assert prompts == ["Password for sam: ", "Again: "]
+    assert User.objects.get(username="sam").role == Role.SUPERVISOR
+
+
 @pytest.mark.parametrize(
     ("password", "message"),
     [
@@ -381,3 +418,18 @@ def test_an_unknown_role_is_refused_by_the_parser(db: None, capsys: pytest.Captu
     assert exited.value.code == 2
     assert "invalid choice: 'owner'" in capsys.readouterr().err
     assert not User.objects.exists()
+
+
+# --- billops migrate -----------------------------------------------------------------------------------
+
+
+def test_migrate_on_a_migrated_database_applies_nothing_and_keeps_the_chart(
+    db: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    accounts = list(Account.objects.order_by("code").values_list("code", "purpose"))
+
+    assert main(["migrate"]) == 0
+
+    assert "No migrations to apply." in capsys.readouterr().out
+    assert list(Account.objects.order_by("code").values_list("code", "purpose")) == accounts
+    assert len(accounts) == 10

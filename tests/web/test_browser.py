@@ -20,13 +20,11 @@ def test_a_clerk_signs_in_finds_a_customer_and_opens_it(
 ) -> None:
     clerk = make_user(Role.CLERK, "clara")
     for number, name in [("C-100", "Northwind Logistics GmbH"), ("C-200", "Bluewater Dental Ltd")]:
-        services.create_customer(
-            data=CustomerData(
-                account_number=number, legal_name=name, currency="EUR", country="DE",
-                contacts=[ContactData(role="billing", name="Ada Billing", email=f"billing@{number.lower()}.example")],
-            ),
-            actor=clerk,
-        )  # fmt: skip
+        billing = ContactData(role="billing", name="Ada Billing", email=f"billing@{number.lower()}.example")
+        data = CustomerData(
+            account_number=number, legal_name=name, currency="EUR", country="DE", contacts=[billing]
+        )
+        services.create_customer(data=data, actor=clerk)
 
     page.goto(f"{live_server.url}/")
     assert page.url == f"{live_server.url}/login/?next=/"

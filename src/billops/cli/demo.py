@@ -135,6 +135,9 @@ def _digits(rng: random.Random, count: int) -> str:
 
 def _vat_id(rng: random.Random, country: str) -> str:
     """A VAT ID with valid check digits for the country (drawn until one passes python-stdnum)."""
+    rule = get_cc_module(country.lower(), "vat")
+    if rule is None:
+        raise ValueError(f"python-stdnum has no VAT rule for {country}")
     while True:
         candidate = {
             "DE": lambda: "DE" + _digits(rng, 9),
@@ -143,7 +146,7 @@ def _vat_id(rng: random.Random, country: str) -> str:
             "GB": lambda: "GB" + _digits(rng, 9),
             "CH": lambda: "CHE" + _digits(rng, 9) + "MWST",
         }[country]()
-        if get_cc_module(country.lower(), "vat").is_valid(candidate):
+        if rule.is_valid(candidate):
             return candidate
 
 

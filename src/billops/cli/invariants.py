@@ -125,9 +125,8 @@ def one_entry_one_event() -> dict[str, Any]:
     """I5: every money-moving write has exactly one journal entry and one audit event."""
     problems: list[str] = []
     # a unique constraint keeps it to one event per entry; an entry may still have none
-    events = dict(
-        AuditEvent.objects.filter(journal_entry_id__isnull=False).values_list("journal_entry_id", "seq")
-    )
+    linked = AuditEvent.objects.filter(journal_entry_id__isnull=False).values_list("journal_entry_id", "seq")
+    events = {entry_id: seq for entry_id, seq in linked if entry_id is not None}
     sources = {
         entry_id: (source_type, source_id)
         for entry_id, source_type, source_id in JournalEntry.objects.values_list(

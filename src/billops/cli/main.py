@@ -137,7 +137,7 @@ def _createuser(args: argparse.Namespace) -> int:
     from billops.access.services import create_user
 
     if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
+        password = sys.stdin.readline().rstrip("\r\n")  # a file saved on Windows ends its line with CRLF
     else:
         password = getpass.getpass(f"Password for {args.username}: ")
         if getpass.getpass("Again: ") != password:
