@@ -39,7 +39,7 @@ def test_an_issued_token_is_named_prefixed_and_audited(clerk):
     assert len(secret) > 40
     assert (token.name, token.prefix, token.user) == ("billing robot", secret[:11], clerk)
     event = AuditEvent.objects.get(action="access.token_issued", target_id=str(token.pk))
-    assert (event.actor, event.after) == (clerk, {"name": "billing robot"})
+    assert (event.actor, event.after) == (clerk, {"name": "billing robot", "user": "clerk"})
 
 
 def test_only_a_hash_of_the_secret_is_stored(clerk):

@@ -10,6 +10,7 @@ import factory
 from django.db import transaction
 
 from billops.audit.models import AuditEvent
+from billops.audit.services import record_event
 from billops.core.money import Money
 from billops.ledger.models import (
     Account,
@@ -51,6 +52,22 @@ def post_in_transaction(
     """The building block on its own, inside a transaction, as a business service would call it."""
     with transaction.atomic():
         return post_entry(on=on, lines=list(lines), memo=memo, actor=actor, source=("tests.document", "1"))
+
+
+def post_document(
+    actor: Any,
+    *lines: Line,
+    source: tuple[str, str],
+    on: date = date(2025, 3, 14),
+    memo: str = "test document",
+    action: str = "tests.document_posted",
+) -> JournalEntry:
+    """An entry as a business document's service posts it (the only way onto receivables and unapplied
+    cash): the building block and the one audit event naming the entry, in one transaction."""
+    with transaction.atomic():
+        entry = post_entry(on=on, lines=list(lines), memo=memo, actor=actor, source=source)
+        record_event(actor=actor, action=action, target=entry, journal_entry_id=entry.id)
+    return entry
 
 
 def book_state() -> dict[str, Any]:

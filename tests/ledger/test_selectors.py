@@ -35,12 +35,13 @@ from billops.ledger.selectors import (
 )
 from billops.ledger.services import close_period, reverse_entry
 from tests.conftest import tamper
-from tests.ledger.factories import eur, money, post, post_in_transaction
+from tests.ledger.factories import eur, money, post, post_document, post_in_transaction
 
 
 @pytest.fixture
 def book(supervisor):
-    """Three months of activity for two customers, in EUR and JPY."""
+    """Three months of activity for two customers, in EUR and JPY: a manual opening entry, and invoices and
+    payments posted as their documents' services post them (only they post to receivables and unapplied cash)."""
     return {
         "opening": post(
             supervisor,
@@ -48,30 +49,36 @@ def book(supervisor):
             credit(OPENING_BALANCE_EQUITY, eur("1000.00")),
             on=date(2025, 1, 2),
         ),
-        "invoice": post(
+        "invoice": post_document(
             supervisor,
             debit(RECEIVABLES, eur("119.00"), customer_id=1),
             credit(REVENUE, eur("100.00")),
             credit(TAX_PAYABLE, eur("19.00")),
             on=date(2025, 1, 31),
+            source=("tests.invoice", "1"),
+            action="tests.invoice_issued",
         ),
-        "payment": post(
+        "payment": post_document(
             supervisor,
             debit(BANK, eur("119.00")),
             credit(RECEIVABLES, eur("119.00"), customer_id=1),
             on=date(2025, 2, 14),
+            source=("tests.payment", "1"),
         ),
-        "yen": post(
+        "yen": post_document(
             supervisor,
             debit(RECEIVABLES, money("5000", "JPY"), customer_id=2),
             credit(REVENUE, money("5000", "JPY")),
             on=date(2025, 3, 1),
+            source=("tests.invoice", "2"),
+            action="tests.invoice_issued",
         ),
-        "prepayment": post(
+        "prepayment": post_document(
             supervisor,
             debit(BANK, eur("50.00")),
             credit(UNAPPLIED_CASH, eur("50.00"), customer_id=2),
             on=date(2025, 3, 3),
+            source=("tests.payment", "2"),
         ),
     }
 
@@ -157,6 +164,8 @@ def test_list_entries_filters_and_orders_newest_first(book):
         ids["yen"], ids["payment"]
     ]  # fmt: skip
     assert [e.id for e in list_entries(memo="TEST")] == sorted(ids.values(), reverse=True)
+    assert [e.id for e in list_entries(source_type="tests.invoice")] == [ids["yen"], ids["invoice"]]
+    assert [e.id for e in list_entries(source_type="tests.payment", source_id="2")] == [ids["prepayment"]]
     assert list(list_entries(source_type="tests.document")) == []
 
 
@@ -165,7 +174,12 @@ def test_get_entry_with_lines_totals_and_its_audit_event(book, supervisor):
     assert [line.line_no for line in entry.lines.all()] == [1, 2, 3]
     assert entry_totals(entry) == [eur("119.00")]
     event = entry_audit_event(entry)
-    assert (event.action, event.journal_entry_id) == ("ledger.entry_posted", entry.id)
+    assert (event.action, event.journal_entry_id) == ("tests.invoice_issued", entry.id)
+    manual = get_entry(book["opening"].id)
+    assert entry_totals(manual) == [eur("1000.00")]
+    assert (entry_audit_event(manual).action, entry_audit_event(manual).journal_entry_id) == (
+        "ledger.entry_posted", manual.id
+    )  # fmt: skip
     with pytest.raises(NotFound, match=f"there is no journal entry {entry.id + 100}"):
         get_entry(entry.id + 100)
 
@@ -186,7 +200,7 @@ def test_periods_list_and_the_current_open_period(supervisor):
 
 
 def test_a_clean_book_passes_every_check(book, supervisor):
-    reverse_entry(entry_id=book["yen"].id, on=date(2025, 3, 5), reason="wrong currency", actor=supervisor)
+    reverse_entry(entry_id=book["opening"].id, on=date(2025, 3, 5), reason="wrong bank", actor=supervisor)
     post_in_transaction(supervisor, debit(BANK, eur("0.10")), credit(REVENUE, eur("0.10")))
     post_in_transaction(supervisor, debit(BANK, eur("0.20")), credit(REVENUE, eur("0.20")))
     assert AccountDayBalance.objects.count() == 15  # one per account, currency and day

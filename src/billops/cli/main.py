@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     createuser.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    token = commands.add_parser("token", help="issue an API token for a user (the secret is shown once)")
+    token.add_argument("username")
+    token.add_argument("--name", required=True, help="what the token is for, e.g. 'ERP sync'")
     return parser
 
 
@@ -95,6 +98,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from billops.cli.imports import import_file
 
         return import_file(kind=args.kind, path=args.file, username=args.user)
+    if args.command == "token":
+        return _token(username=args.username, name=args.name)
     return _createuser(args)
 
 
@@ -131,6 +136,16 @@ def _check(*, as_json: bool) -> int:
     else:
         print_report(report)
     return 0 if all(item["ok"] for item in report["invariants"].values()) else EXIT_VIOLATION
+
+
+def _token(*, username: str, name: str) -> int:
+    from billops.access.selectors import get_user
+    from billops.access.services import issue_api_token
+
+    token, secret = issue_api_token(user=get_user(username), name=name, actor=None)
+    print(f"API token {token.name!r} for {username} (id {token.pk}); it is shown only this once:")
+    print(secret)
+    return 0
 
 
 def _createuser(args: argparse.Namespace) -> int:

@@ -24,6 +24,10 @@ WRITE_OFFS = AccountPurpose.WRITE_OFFS.value
 SUSPENSE = AccountPurpose.SUSPENSE.value
 OPENING_BALANCE_EQUITY = AccountPurpose.OPENING_BALANCE_EQUITY.value
 
+# control accounts whose balance is the sum of a subledger's open items (customers' receivables, receipts
+# not yet applied): only the business documents of that subledger post to them, never a manual entry
+SUBLEDGER_PURPOSES = frozenset({RECEIVABLES, UNAPPLIED_CASH})
+
 # plain accounts of the default chart, by code
 BANK = "1000"
 

@@ -53,3 +53,17 @@ class AccountInUse(Conflict):
 
     code = "account_in_use"
     http_status = 409
+
+
+class SubledgerAccount(InvalidInput):
+    """A manual entry touched an account that a subledger keeps (receivables, unapplied cash)."""
+
+    code = "subledger_account"
+    http_status = 400
+
+
+class DocumentEntry(Conflict):
+    """A reversal was asked for an entry that a business document posted; that document corrects it."""
+
+    code = "document_entry"
+    http_status = 409

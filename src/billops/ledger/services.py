@@ -19,7 +19,15 @@ from billops.access.permissions import require_permission
 from billops.audit.services import record_event, snapshot
 from billops.core.calendars import month_start
 from billops.core.errors import Duplicate, InvalidInput, NotFound
-from billops.ledger.errors import AccountInUse, AlreadyReversed, CannotReverseReversal, PeriodStateConflict
+from billops.ledger.accounts import SUBLEDGER_PURPOSES, resolve_account
+from billops.ledger.errors import (
+    AccountInUse,
+    AlreadyReversed,
+    CannotReverseReversal,
+    DocumentEntry,
+    PeriodStateConflict,
+    SubledgerAccount,
+)
 from billops.ledger.models import (
     Account,
     AccountingPeriod,
@@ -61,9 +69,21 @@ def _required_text(value: str, *, field: str, what: str, max_length: int = 200) 
 
 @transaction.atomic(durable=True)
 def post_manual_entry(*, on: date, lines: Sequence[Line], memo: str, actor: User) -> JournalEntry:
-    """Post an adjusting entry typed in by a supervisor; the memo says why."""
+    """Post an adjusting entry typed in by a supervisor; the memo says why.
+
+    Subledger control accounts (receivables, unapplied cash) are refused: their balance must stay the sum
+    of customers' open items, so only customer documents post to them.
+    """
     require_permission(actor, "ledger.post_manual_entry")
     memo = _required_text(memo, field="memo", what="a manual entry's memo (why it is posted)")
+    for number, line in enumerate(lines):
+        account = resolve_account(line.account, field=f"lines.{number}.account")
+        if account.purpose in SUBLEDGER_PURPOSES:
+            raise SubledgerAccount(
+                f"account {account.code} ({account.name}) is kept by a subledger; post to it through a "
+                "customer document (an opening balance, an invoice, a payment), not a manual entry",
+                field=f"lines.{number}.account",
+            )
     entry = post_entry(on=on, lines=lines, memo=memo, actor=actor)
     record_event(
         actor=actor,
@@ -80,12 +100,20 @@ def reverse_entry(*, entry_id: int, on: date, reason: str, actor: User) -> Journ
     """Post the mirror image of an entry, linked to it; the original stays as it was.
 
     An entry is reversed at most once, and a reversal is not itself reversed (post a new entry instead).
+    Only manual entries are reversed here: an entry a business document posted is corrected through
+    that document (a credit note, a payment reversal), so the document and the ledger stay in step.
     """
     require_permission(actor, "ledger.reverse_entry")
     reason = _required_text(reason, field="reason", what="a reason for the reversal")
     original = JournalEntry.objects.select_for_update().filter(pk=entry_id).first()  # serialises reversals
     if original is None:
         raise NotFound(f"there is no journal entry {entry_id}", field="entry_id")
+    if original.source_type:
+        raise DocumentEntry(
+            f"entry {original.pk} was posted by {original.source_type} {original.source_id}; "
+            "correct that document instead of reversing its entry",
+            field="entry_id",
+        )
     if original.reversal_of_id is not None:
         raise CannotReverseReversal(
             f"entry {original.pk} is itself the reversal of entry {original.reversal_of_id}; "
@@ -112,14 +140,10 @@ def reverse_entry(*, entry_id: int, on: date, reason: str, actor: User) -> Journ
         )
         for line in JournalLine.objects.filter(entry=original).select_related("account").order_by("line_no")
     ]
-    source = (
-        (original.source_type, original.source_id) if original.source_type and original.source_id else None
-    )
     reversal = post_entry(
         on=on,
         lines=mirrored,
         memo=f"Reversal of entry {original.pk}: {reason}"[:200],
-        source=source,
         actor=actor,
         reversal_of=original,
     )
