@@ -10,7 +10,7 @@ from billops.ledger.accounts import BANK, REVENUE
 from billops.ledger.models import AccountingPeriod, JournalEntry, PeriodStatus
 from billops.ledger.posting import credit, debit
 from billops.ledger.services import close_period
-from tests.ledger.factories import book_state, eur, post
+from tests.ledger.factories import book_state, eur, post, post_document
 
 
 def entry_body(debit_amount="10.10", credit_amount="10.10", currency="EUR", **changes):
@@ -117,6 +117,29 @@ def test_bad_entries_are_refused_with_code_message_and_field(
     assert book_state() == before
 
 
+@pytest.mark.parametrize(
+    ("line", "account", "field", "named"),
+    [
+        (0, "1200", "lines.0.account", "1200 (Accounts receivable)"),
+        (1, "unapplied_cash", "lines.1.account", "2100 (Unapplied cash)"),
+    ],
+)
+def test_a_manual_entry_on_a_subledger_account_is_400(api_as, supervisor, line, account, field, named):
+    body = entry_body()
+    body["lines"][line]["account"] = account
+    client = api_as(supervisor)
+    before = book_state()
+    response = client.post("/ledger/entries", body)
+    assert response.status_code == 400, response.content
+    assert response.json() == {
+        "code": "subledger_account",
+        "message": f"account {named} is kept by a subledger; post to it through a customer document "
+        "(an opening balance, an invoice, a payment), not a manual entry",
+        "field": field,
+    }
+    assert book_state() == before
+
+
 def test_a_line_with_both_or_neither_side_is_refused(api_as, supervisor):
     body = entry_body()
     body["lines"][0]["credit"] = "10.10"
@@ -214,6 +237,26 @@ def test_reverse_through_the_api_and_a_second_time_is_409(api_as, supervisor):
     assert again.status_code == 409
     assert again.json()["code"] == "already_reversed"
     assert book_state() == before
+
+
+def test_reversing_a_documents_entry_through_the_api_is_409(api_as, supervisor):
+    document = post_document(
+        supervisor, debit(BANK, eur("5.00")), credit(REVENUE, eur("5.00")), source=("tests.payment", "3")
+    )
+    client = api_as(supervisor)
+    before = book_state()
+    response = client.post(
+        f"/ledger/entries/{document.id}/reverse", {"posted_on": "2025-03-15", "reason": "typo"}
+    )
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "document_entry",
+        "message": f"entry {document.id} was posted by tests.payment 3; "
+        "correct that document instead of reversing its entry",
+        "field": "entry_id",
+    }
+    assert book_state() == before
+    assert client.get(f"/ledger/entries/{document.id}").json()["reversed_by"] is None
 
 
 def test_list_entries_is_paginated_and_filtered(api_as, supervisor):

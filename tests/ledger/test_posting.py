@@ -9,8 +9,23 @@ from django.db import transaction
 from billops.audit.models import AuditEvent
 from billops.core.errors import InvalidAmount, InvalidInput, NotFound, PermissionDenied, UnknownCurrency
 from billops.core.money import Money
-from billops.ledger.accounts import BANK, OPENING_BALANCE_EQUITY, RECEIVABLES, REVENUE, TAX_PAYABLE
-from billops.ledger.errors import EntryImmutable, InactiveAccount, PeriodClosed, UnbalancedEntry
+from billops.ledger.accounts import (
+    BANK,
+    BANK_CLEARING,
+    OPENING_BALANCE_EQUITY,
+    RECEIVABLES,
+    REVENUE,
+    SUSPENSE,
+    TAX_PAYABLE,
+    UNAPPLIED_CASH,
+)
+from billops.ledger.errors import (
+    EntryImmutable,
+    InactiveAccount,
+    PeriodClosed,
+    SubledgerAccount,
+    UnbalancedEntry,
+)
 from billops.ledger.models import AccountDayBalance, AccountingPeriod, JournalEntry, JournalLine, PeriodStatus
 from billops.ledger.posting import credit, debit, entry_digest, post_entry
 from billops.ledger.selectors import control_account, get_account
@@ -38,26 +53,26 @@ def test_balanced_entry_posts_exact_lines_day_balances_and_one_audit_event(super
     events_before = AuditEvent.objects.count()
     entry = post(
         supervisor,
-        debit(RECEIVABLES, eur("119.00"), customer_id=7, memo="invoice 1"),
+        debit(BANK, eur("119.00"), customer_id=7, memo="cash sale 1"),
         credit(REVENUE, eur("100.00")),
         credit(TAX_PAYABLE, eur("19.00")),
-        memo="opening invoice",
+        memo="cash sale booked by hand",
     )
 
     entry.refresh_from_db()
     assert (entry.posted_on, entry.memo, entry.posted_by, entry.source_type, entry.source_id) == (
-        ON, "opening invoice", supervisor, "", ""
+        ON, "cash sale booked by hand", supervisor, "", ""
     )  # fmt: skip
     assert entry.period.start_on == date(2025, 3, 1)
     assert entry.period.end_on == date(2025, 3, 31)
     assert entry.period.status == PeriodStatus.OPEN
     assert lines_of(entry) == [
-        (1, "1200", "EUR", Decimal("119.00"), Decimal(0), 7, "invoice 1"),
+        (1, "1000", "EUR", Decimal("119.00"), Decimal(0), 7, "cash sale 1"),
         (2, "4000", "EUR", Decimal(0), Decimal("100.00"), None, ""),
         (3, "2200", "EUR", Decimal(0), Decimal("19.00"), None, ""),
     ]
     assert day_balances() == [
-        ("1200", "EUR", ON, Decimal("119.00"), Decimal(0)),
+        ("1000", "EUR", ON, Decimal("119.00"), Decimal(0)),
         ("2200", "EUR", ON, Decimal(0), Decimal("19.00")),
         ("4000", "EUR", ON, Decimal(0), Decimal("100.00")),
     ]
@@ -69,12 +84,12 @@ def test_balanced_entry_posts_exact_lines_day_balances_and_one_audit_event(super
     )  # fmt: skip
     assert event.after["lines"] == [
         {
-            "account": "1200",
+            "account": "1000",
             "currency": "EUR",
             "debit": "119.00",
             "credit": "0",
             "customer_id": 7,
-            "memo": "invoice 1",
+            "memo": "cash sale 1",
         },
         {
             "account": "4000",
@@ -282,6 +297,83 @@ def test_manual_entries_need_the_permission_and_a_memo(clerk, auditor, superviso
         )
     assert refused.value.field == "memo"
     assert book_state() == before
+
+
+SUBLEDGER_MESSAGE = (
+    "account {} is kept by a subledger; post to it through a customer document "
+    "(an opening balance, an invoice, a payment), not a manual entry"
+)
+
+
+@pytest.mark.parametrize(
+    ("account", "named"),
+    [
+        (RECEIVABLES, "1200 (Accounts receivable)"),
+        ("1200", "1200 (Accounts receivable)"),
+        (UNAPPLIED_CASH, "2100 (Unapplied cash)"),
+        ("2100", "2100 (Unapplied cash)"),
+    ],
+)
+def test_a_manual_entry_on_a_subledger_account_is_refused_naming_the_line(supervisor, account, named):
+    before = book_state()
+    with pytest.raises(SubledgerAccount) as refused:
+        post(
+            supervisor,
+            debit(BANK, eur("119.00")),
+            credit(REVENUE, eur("100.00")),
+            credit(account, eur("19.00"), customer_id=7),
+        )
+    assert refused.value.message == SUBLEDGER_MESSAGE.format(named)
+    assert refused.value.field == "lines.2.account"
+    assert (refused.value.code, refused.value.http_status) == ("subledger_account", 400)
+    assert book_state() == before
+
+
+def test_the_first_subledger_line_is_named_however_the_account_is_given(supervisor):
+    before = book_state()
+    with pytest.raises(SubledgerAccount) as refused:
+        post(
+            supervisor,
+            debit(control_account(RECEIVABLES), eur("50.00"), customer_id=7),
+            credit(control_account(UNAPPLIED_CASH), eur("50.00"), customer_id=7),
+        )
+    assert (refused.value.message, refused.value.field) == (
+        SUBLEDGER_MESSAGE.format("1200 (Accounts receivable)"),
+        "lines.0.account",
+    )
+    assert book_state() == before
+    assert JournalEntry.objects.count() == 0
+    assert AuditEvent.objects.filter(action="ledger.entry_posted").count() == 0
+
+
+def test_a_manual_entry_without_subledger_accounts_still_posts_to_any_other_account(supervisor):
+    events_before = AuditEvent.objects.count()
+    entry = post(
+        supervisor,
+        debit(SUSPENSE, eur("30.00"), customer_id=7),
+        debit(BANK_CLEARING, eur("20.00")),
+        credit(BANK, eur("10.00")),
+        credit(OPENING_BALANCE_EQUITY, eur("40.00")),
+        memo="clear suspense",
+    )
+    assert [line[:5] for line in lines_of(entry)] == [
+        (1, "9999", "EUR", Decimal("30.00"), Decimal(0)),
+        (2, "1100", "EUR", Decimal("20.00"), Decimal(0)),
+        (3, "1000", "EUR", Decimal(0), Decimal("10.00")),
+        (4, "3900", "EUR", Decimal(0), Decimal("40.00")),
+    ]
+    assert AuditEvent.objects.count() == events_before + 1
+    assert AuditEvent.objects.get(journal_entry_id=entry.id).action == "ledger.entry_posted"
+
+
+def test_the_building_block_still_posts_to_subledger_accounts_for_documents(supervisor):
+    entry = post_in_transaction(
+        supervisor,
+        debit(RECEIVABLES, eur("119.00"), customer_id=7),
+        credit(REVENUE, eur("119.00")),
+    )
+    assert lines_of(entry)[0] == (1, "1200", "EUR", Decimal("119.00"), Decimal(0), 7, "")
+    assert (entry.source_type, entry.source_id) == ("tests.document", "1")
 
 
 def test_the_orm_refuses_to_edit_or_delete_a_posted_entry(supervisor):

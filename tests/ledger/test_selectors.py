@@ -40,8 +40,9 @@ from tests.ledger.factories import eur, money, post, post_document, post_in_tran
 
 @pytest.fixture
 def book(supervisor):
-    """Three months of activity for two customers, in EUR and JPY: a manual opening entry, and invoices and
-    payments posted as their documents' services post them (only they post to receivables and unapplied cash)."""
+    """Three months of activity for two customers, in EUR and JPY: one manual entry, then invoices and
+    payments posted the way their documents' services post them (only those touch receivables and unapplied
+    cash)."""
     return {
         "opening": post(
             supervisor,

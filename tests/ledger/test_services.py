@@ -7,15 +7,17 @@ import pytest
 
 from billops.audit.models import AuditEvent
 from billops.core.errors import Duplicate, InvalidInput, NotFound, PermissionDenied
+from billops.customers.services import post_opening_balance
 from billops.ledger.accounts import BANK, RECEIVABLES, REVENUE, TAX_PAYABLE
 from billops.ledger.errors import (
     AccountInUse,
     AlreadyReversed,
     CannotReverseReversal,
+    DocumentEntry,
     PeriodClosed,
     PeriodStateConflict,
 )
-from billops.ledger.models import Account, AccountingPeriod, PeriodStatus
+from billops.ledger.models import Account, AccountingPeriod, JournalEntry, JournalLine, PeriodStatus
 from billops.ledger.posting import credit, debit
 from billops.ledger.selectors import account_balance, verify_entry_digests
 from billops.ledger.services import (
@@ -25,7 +27,8 @@ from billops.ledger.services import (
     reopen_period,
     reverse_entry,
 )
-from tests.ledger.factories import AccountFactory, book_state, eur, post
+from tests.customers.factories import create_customer
+from tests.ledger.factories import AccountFactory, book_state, eur, post, post_in_transaction
 
 MARCH, APRIL = date(2025, 3, 1), date(2025, 4, 1)
 
@@ -38,11 +41,12 @@ def sided_lines(entry):
 
 
 @pytest.fixture
-def invoice(supervisor):
+def cash_sale(supervisor):
+    """A manual entry (only manual entries are reversed through the ledger), one line naming a customer."""
     return post(
         supervisor,
-        debit(RECEIVABLES, eur("119.00"), customer_id=42, memo="invoice 7"),
-        credit(REVENUE, eur("100.00")),
+        debit(BANK, eur("119.00"), memo="cash sale 7"),
+        credit(REVENUE, eur("100.00"), customer_id=42, memo="fee"),
         credit(TAX_PAYABLE, eur("19.00")),
         on=date(2025, 3, 10),
     )
@@ -51,95 +55,133 @@ def invoice(supervisor):
 # reversals
 
 
-def test_reversal_swaps_every_line_links_the_original_and_is_audited(supervisor, invoice):
+def test_reversal_swaps_every_line_links_the_original_and_is_audited(supervisor, cash_sale):
     reversal = reverse_entry(
-        entry_id=invoice.id, on=date(2025, 3, 20), reason="billed twice", actor=supervisor
+        entry_id=cash_sale.id, on=date(2025, 3, 20), reason="booked twice", actor=supervisor
     )
 
-    assert reversal.reversal_of == invoice
-    assert invoice.reversal == reversal
-    assert (reversal.posted_on, reversal.memo) == (
+    assert reversal.reversal_of == cash_sale
+    assert cash_sale.reversal == reversal
+    assert (reversal.posted_on, reversal.memo, reversal.source_type, reversal.source_id) == (
         date(2025, 3, 20),
-        f"Reversal of entry {invoice.id}: billed twice",
+        f"Reversal of entry {cash_sale.id}: booked twice",
+        "",
+        "",
     )
     assert sided_lines(reversal) == [
-        ("1200", "EUR", Decimal(0), Decimal("119.00"), 42, "invoice 7"),
-        ("4000", "EUR", Decimal("100.00"), Decimal(0), None, ""),
+        ("1000", "EUR", Decimal(0), Decimal("119.00"), None, "cash sale 7"),
+        ("4000", "EUR", Decimal("100.00"), Decimal(0), 42, "fee"),
         ("2200", "EUR", Decimal("19.00"), Decimal(0), None, ""),
     ]
-    assert sided_lines(invoice) == [
-        ("1200", "EUR", Decimal("119.00"), Decimal(0), 42, "invoice 7"),
-        ("4000", "EUR", Decimal(0), Decimal("100.00"), None, ""),
+    assert sided_lines(cash_sale) == [
+        ("1000", "EUR", Decimal("119.00"), Decimal(0), None, "cash sale 7"),
+        ("4000", "EUR", Decimal(0), Decimal("100.00"), 42, "fee"),
         ("2200", "EUR", Decimal(0), Decimal("19.00"), None, ""),
     ]
-    for purpose in (RECEIVABLES, REVENUE, TAX_PAYABLE):
-        assert account_balance(account=purpose, currency="EUR", as_of=date(2025, 3, 31)).amount == Decimal(
+    for account in (BANK, REVENUE, TAX_PAYABLE):
+        assert account_balance(account=account, currency="EUR", as_of=date(2025, 3, 31)).amount == Decimal(
             "0.00"
         )
-    assert account_balance(account=RECEIVABLES, currency="EUR", as_of=date(2025, 3, 19)).amount == Decimal(
-        "119.00"
-    )
+    assert account_balance(account=BANK, currency="EUR", as_of=date(2025, 3, 19)).amount == Decimal("119.00")
     event = AuditEvent.objects.get(journal_entry_id=reversal.id)
     assert (event.action, event.actor, event.target_id) == (
         "ledger.entry_reversed",
         supervisor,
         str(reversal.id),
     )
-    assert (event.after["reason"], event.after["reversal_of"]) == ("billed twice", invoice.id)
+    assert (event.after["reason"], event.after["reversal_of"]) == ("booked twice", cash_sale.id)
     assert verify_entry_digests() is None
 
 
-def test_reversal_of_a_document_entry_keeps_the_documents_source(supervisor):
-    from tests.ledger.factories import post_in_transaction
+def test_reversing_an_entry_a_document_posted_is_refused_and_changes_nothing(clerk, supervisor):
+    customer = create_customer(clerk, account_number="ACME", currency="EUR")
+    balance = post_opening_balance(
+        customer_id=customer.pk,
+        amount=eur("1000.00"),
+        balance_on=date(2025, 3, 10),
+        reference="LEGACY-1",
+        actor=supervisor,
+    )
+    entry_id = balance.journal_entry_id
+    before = book_state()
+    counts = (JournalEntry.objects.count(), JournalLine.objects.count(), AuditEvent.objects.count())
+    assert counts == (1, 2, 4)  # 2 users, the customer, the opening balance
 
+    with pytest.raises(DocumentEntry) as refused:
+        reverse_entry(entry_id=entry_id, on=date(2025, 3, 20), reason="typed twice", actor=supervisor)
+
+    assert refused.value.message == (
+        f"entry {entry_id} was posted by customers.openingbalance {balance.pk}; "
+        "correct that document instead of reversing its entry"
+    )
+    assert (refused.value.code, refused.value.http_status, refused.value.field) == (
+        "document_entry", 409, "entry_id"
+    )  # fmt: skip
+    assert book_state() == before
+    assert (JournalEntry.objects.count(), JournalLine.objects.count(), AuditEvent.objects.count()) == counts
+    assert not JournalEntry.objects.filter(reversal_of_id=entry_id).exists()
+    assert account_balance(account=RECEIVABLES, currency="EUR", as_of=date(2025, 3, 31)) == eur("1000.00")
+    balance.refresh_from_db()
+    assert balance.open_amount == Decimal("1000.00")
+
+
+def test_reversing_an_entry_of_any_document_is_refused(supervisor):
     entry = post_in_transaction(supervisor, debit(BANK, eur("5.00")), credit(REVENUE, eur("5.00")))
-    reversal = reverse_entry(entry_id=entry.id, on=entry.posted_on, reason="wrong bank", actor=supervisor)
-    assert (reversal.source_type, reversal.source_id) == ("tests.document", "1")
+    before = book_state()
+    with pytest.raises(DocumentEntry) as refused:
+        reverse_entry(entry_id=entry.id, on=entry.posted_on, reason="wrong bank", actor=supervisor)
+    assert refused.value.message == (
+        f"entry {entry.id} was posted by tests.document 1; "
+        "correct that document instead of reversing its entry"
+    )
+    assert book_state() == before
 
 
-def test_second_reversal_is_refused_and_changes_nothing(supervisor, invoice):
+def test_second_reversal_is_refused_and_changes_nothing(supervisor, cash_sale):
     reversal = reverse_entry(
-        entry_id=invoice.id, on=date(2025, 3, 20), reason="billed twice", actor=supervisor
+        entry_id=cash_sale.id, on=date(2025, 3, 20), reason="booked twice", actor=supervisor
     )
     before = book_state()
     with pytest.raises(AlreadyReversed) as refused:
-        reverse_entry(entry_id=invoice.id, on=date(2025, 3, 21), reason="again", actor=supervisor)
-    assert refused.value.message == f"entry {invoice.id} was already reversed by entry {reversal.id}"
+        reverse_entry(entry_id=cash_sale.id, on=date(2025, 3, 21), reason="again", actor=supervisor)
+    assert refused.value.message == f"entry {cash_sale.id} was already reversed by entry {reversal.id}"
     assert refused.value.http_status == 409
     with pytest.raises(CannotReverseReversal) as refused_too:
         reverse_entry(entry_id=reversal.id, on=date(2025, 3, 21), reason="undo the undo", actor=supervisor)
     assert refused_too.value.message == (
-        f"entry {reversal.id} is itself the reversal of entry {invoice.id}; "
+        f"entry {reversal.id} is itself the reversal of entry {cash_sale.id}; "
         "post a new entry instead of reversing it"
     )
     assert book_state() == before
 
 
-def test_reversal_needs_permission_a_reason_an_entry_and_an_open_date(clerk, supervisor, invoice):
+def test_reversal_needs_permission_a_reason_an_entry_and_an_open_date(clerk, supervisor, cash_sale):
     before = book_state()
     with pytest.raises(PermissionDenied):
-        reverse_entry(entry_id=invoice.id, on=date(2025, 3, 20), reason="x", actor=clerk)
+        reverse_entry(entry_id=cash_sale.id, on=date(2025, 3, 20), reason="x", actor=clerk)
     with pytest.raises(InvalidInput) as no_reason:
-        reverse_entry(entry_id=invoice.id, on=date(2025, 3, 20), reason="  ", actor=supervisor)
+        reverse_entry(entry_id=cash_sale.id, on=date(2025, 3, 20), reason="  ", actor=supervisor)
     assert no_reason.value.field == "reason"
     with pytest.raises(NotFound):
-        reverse_entry(entry_id=invoice.id + 1000, on=date(2025, 3, 20), reason="x", actor=supervisor)
+        reverse_entry(entry_id=cash_sale.id + 1000, on=date(2025, 3, 20), reason="x", actor=supervisor)
     with pytest.raises(InvalidInput) as too_early:
-        reverse_entry(entry_id=invoice.id, on=date(2025, 3, 9), reason="x", actor=supervisor)
+        reverse_entry(entry_id=cash_sale.id, on=date(2025, 3, 9), reason="x", actor=supervisor)
     assert too_early.value.message == "a reversal cannot be dated before the entry it reverses (2025-03-10)"
     close_period(start_on=MARCH, actor=supervisor)
     before = book_state()
     with pytest.raises(PeriodClosed):
-        reverse_entry(entry_id=invoice.id, on=date(2025, 3, 20), reason="too late", actor=supervisor)
+        reverse_entry(entry_id=cash_sale.id, on=date(2025, 3, 20), reason="too late", actor=supervisor)
     assert book_state() == before
-    reversal = reverse_entry(entry_id=invoice.id, on=date(2025, 4, 2), reason="next month", actor=supervisor)
+    reversal = reverse_entry(
+        entry_id=cash_sale.id, on=date(2025, 4, 2), reason="next month", actor=supervisor
+    )
     assert reversal.period.start_on == APRIL
 
 
 # periods
 
 
-def test_close_period_is_audited_and_records_who_and_when(supervisor, invoice):
+def test_close_period_is_audited_and_records_who_and_when(supervisor, cash_sale):
     period = close_period(start_on=MARCH, actor=supervisor)
     period.refresh_from_db()
     assert (period.status, period.closed_by) == (PeriodStatus.CLOSED, supervisor)
@@ -159,7 +201,7 @@ def test_closing_a_month_without_postings_creates_it_closed(supervisor):
     assert (period.start_on, period.end_on, period.status) == (date(2025, 5, 1), date(2025, 5, 31), "closed")
 
 
-def test_close_is_refused_when_closed_out_of_order_already_closed_or_not_a_month_start(supervisor, invoice):
+def test_close_is_refused_when_closed_out_of_order_already_closed_or_not_a_month_start(supervisor, cash_sale):
     post(supervisor, debit(BANK, eur("1.00")), credit(REVENUE, eur("1.00")), on=date(2025, 4, 3))
     before = book_state()
     with pytest.raises(PeriodStateConflict) as out_of_order:
@@ -178,7 +220,7 @@ def test_close_is_refused_when_closed_out_of_order_already_closed_or_not_a_month
     assert book_state() == before
 
 
-def test_clerk_and_auditor_cannot_close_or_reopen(clerk, auditor, supervisor, invoice):
+def test_clerk_and_auditor_cannot_close_or_reopen(clerk, auditor, supervisor, cash_sale):
     before = book_state()
     for user in (clerk, auditor):
         with pytest.raises(PermissionDenied) as refused:
@@ -193,7 +235,7 @@ def test_clerk_and_auditor_cannot_close_or_reopen(clerk, auditor, supervisor, in
     assert book_state() == before
 
 
-def test_reopen_is_audited_with_its_reason_and_postings_flow_again(supervisor, invoice):
+def test_reopen_is_audited_with_its_reason_and_postings_flow_again(supervisor, cash_sale):
     close_period(start_on=MARCH, actor=supervisor)
     period = reopen_period(start_on=MARCH, reason="late supplier credit", actor=supervisor)
     period.refresh_from_db()
@@ -208,7 +250,7 @@ def test_reopen_is_audited_with_its_reason_and_postings_flow_again(supervisor, i
     assert entry.period == period
 
 
-def test_reopen_needs_a_reason_a_period_and_a_closed_one(supervisor, invoice):
+def test_reopen_needs_a_reason_a_period_and_a_closed_one(supervisor, cash_sale):
     before = book_state()
     with pytest.raises(PeriodStateConflict, match="the period March 2025 is already open"):
         reopen_period(start_on=MARCH, reason="why not", actor=supervisor)

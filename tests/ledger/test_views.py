@@ -11,7 +11,7 @@ from billops.ledger.accounts import BANK, RECEIVABLES, REVENUE
 from billops.ledger.models import Account, AccountingPeriod, JournalEntry, PeriodStatus
 from billops.ledger.posting import credit, debit
 from billops.ledger.services import close_period
-from tests.ledger.factories import book_state, eur, money, post
+from tests.ledger.factories import book_state, eur, money, post, post_document
 
 
 def signed_in(user):
@@ -24,8 +24,8 @@ def signed_in(user):
 def entry(supervisor):
     return post(
         supervisor,
-        debit(RECEIVABLES, eur("1234.50"), customer_id=9),
-        credit(REVENUE, eur("1234.50")),
+        debit(BANK, eur("1234.50")),
+        credit(REVENUE, eur("1234.50"), customer_id=9),
         on=date(2025, 3, 14),
         memo="March retainer",
     )
@@ -43,6 +43,7 @@ def test_chart_of_accounts_shows_balances(entry, clerk):
     assert response.status_code == 200
     page = response.content.decode()
     assert "Accounts receivable" in page
+    assert "Bank" in page
     assert "1,234.50 EUR" in page
     assert "-1,234.50 EUR" in page
     assert "Add an account" not in page  # clerks do not manage the chart
@@ -102,7 +103,8 @@ def test_entry_page_shows_lines_and_its_audit_event(entry, clerk):
     assert f"Journal entry {entry.id}" in page
     assert "March retainer" in page
     assert "ledger.entry_posted" in page
-    assert "1200 Accounts receivable" in page
+    assert "1000 Bank" in page
+    assert "4000 Revenue" in page
     assert "Reverse this entry" not in page  # clerks cannot reverse
     assert signed_in(clerk).get(reverse("ledger:entry", args=[entry.id + 100])).status_code == 404
 
@@ -125,6 +127,25 @@ def test_supervisor_reverses_from_the_entry_page(entry, supervisor):
     )
     assert again.status_code == 409
     assert f"entry {entry.id} was already reversed by entry {reversal.id}" in again.content.decode()
+    assert book_state() == before
+
+
+def test_reversing_a_documents_entry_from_the_entry_page_is_explained_on_the_page(supervisor):
+    document = post_document(
+        supervisor,
+        debit(RECEIVABLES, eur("119.00"), customer_id=9),
+        credit(REVENUE, eur("119.00")),
+        source=("tests.invoice", "7"),
+    )
+    before = book_state()
+    refused = signed_in(supervisor).post(
+        reverse("ledger:entry_reverse", args=[document.id]), {"posted_on": "2025-03-20", "reason": "wrong"}
+    )
+    assert refused.status_code == 409
+    assert (
+        f"entry {document.id} was posted by tests.invoice 7; "
+        "correct that document instead of reversing its entry" in refused.content.decode()
+    )
     assert book_state() == before
 
 
