@@ -78,7 +78,12 @@ def issue_api_token(*, user: User, name: str, actor: User | None) -> tuple[ApiTo
         user=user, name=name.strip(), prefix=secret[:11], secret_hash=hash_secret(secret)
     )
     # actor None: the operator at the command line, recorded as "system"
-    record_event(actor=actor, action="access.token_issued", target=token, after={"name": token.name, "user": user.username})
+    record_event(
+        actor=actor,
+        action="access.token_issued",
+        target=token,
+        after={"name": token.name, "user": user.username},
+    )
     return token, secret
 
 

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 
 from billops.audit.models import AuditEvent, ChainHead
 from billops.audit.services import GENESIS_HASH, event_hash, target_type_of
+from billops.core.db import given
 
 
 @dataclass(frozen=True)
@@ -73,15 +74,9 @@ def list_events(
 ) -> QuerySet[AuditEvent]:
     """Newest first, filtered by action prefix, target and actor's username."""
     events = AuditEvent.objects.select_related("actor").order_by("-seq")
-    if action:
-        events = events.filter(action__startswith=action)
-    if target_type:
-        events = events.filter(target_type=target_type)
-    if target_id:
-        events = events.filter(target_id=target_id)
-    if actor:
-        events = events.filter(actor_label=actor)
-    return events
+    return events.filter(
+        **given(action__startswith=action, target_type=target_type, target_id=target_id, actor_label=actor)
+    )
 
 
 def history_of(target: models.Model) -> QuerySet[AuditEvent]:

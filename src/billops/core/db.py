@@ -1,4 +1,5 @@
-"""Database helpers shared by migrations: PostgreSQL triggers that make rows immutable.
+"""Database helpers: optional list filters for the selectors, and, for migrations, PostgreSQL triggers
+that make rows immutable.
 
 The services never change posted rows; these triggers are the second line of defence against raw SQL.
 SQLite has no such guard, which is why `billops check` re-verifies hashes and digests.
@@ -9,6 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import migrations
+
+
+def given(**lookups: Any) -> dict[str, Any]:
+    """The filter lookups whose value was given: None or empty text means "any" and drops out."""
+    return {lookup: value for lookup, value in lookups.items() if value is not None and value != ""}
+
 
 REFUSE_FUNCTION = """
 CREATE OR REPLACE FUNCTION billops_refuse_change() RETURNS trigger AS $$

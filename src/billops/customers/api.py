@@ -4,15 +4,15 @@ Amounts are decimal strings ("5000.00"); a JSON number with a fraction is refuse
 cannot hold every amount exactly. Errors come back as {code, message, field}.
 """
 
-from __future__ import annotations
+# no `from __future__ import annotations` here: Ninja resolves the query parameters' annotations at
+# run time, and `@paginate` hides this module's names from it
 
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
-from ninja import File, Router, Schema, Status
+from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -114,6 +114,21 @@ class CustomerChangeIn(StrictIn):
     bill_to_parent: bool | None = None
     tags: list[str] | None = None
     notes: str | None = None
+
+
+class CustomerFilters(Schema):
+    """Query parameters of the customer list and its exports: each one left out matches every customer."""
+
+    search: str = ""  # account number, names, VAT ID or a contact's e-mail address
+    status: str = ""
+    currency: str = ""
+    on_hold: bool | None = None
+    tag: str = ""
+    cycle: str = ""
+
+
+class CustomerListFilters(CustomerFilters):
+    sort: str = "account_number"  # or "-account_number", "name", "-name"
 
 
 class CreditHoldIn(StrictIn):
@@ -265,19 +280,8 @@ def _fresh(customer: Customer) -> Customer:
 
 @router.get("/", response=list[CustomerSummaryOut])
 @paginate(LimitOffsetPagination)
-def list_customers(
-    request: HttpRequest,
-    search: str = "",
-    status: str = "",
-    currency: str = "",
-    on_hold: bool | None = None,
-    tag: str = "",
-    cycle: str = "",
-    sort: str = "account_number",
-) -> object:
-    return selectors.list_customers(
-        search=search, status=status, currency=currency, on_hold=on_hold, tag=tag, cycle=cycle, sort=sort
-    )
+def list_customers(request: HttpRequest, filters: Query[CustomerListFilters]) -> object:
+    return selectors.list_customers(**filters.model_dump())
 
 
 @router.post("/", response={201: CustomerOut})
@@ -292,53 +296,14 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> object:
     return Status(201, _fresh(customer))
 
 
-def _export_filters(
-    search: str, status: str, currency: str, on_hold: bool | None, tag: str, cycle: str
-) -> dict[str, Any]:
-    return {
-        "search": search,
-        "status": status,
-        "currency": currency,
-        "on_hold": on_hold,
-        "tag": tag,
-        "cycle": cycle,
-    }
-
-
-def _download(content: bytes, content_type: str, extension: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    name = f"customers-{timezone.localdate():%Y%m%d}.{extension}"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
 @router.get("/export.csv")
-def export_csv(
-    request: HttpRequest,
-    search: str = "",
-    status: str = "",
-    currency: str = "",
-    on_hold: bool | None = None,
-    tag: str = "",
-    cycle: str = "",
-) -> HttpResponse:
-    customers = selectors.list_customers(**_export_filters(search, status, currency, on_hold, tag, cycle))
-    return _download(exports.export_csv(customers), "text/csv; charset=utf-8", "csv")
+def export_csv(request: HttpRequest, filters: Query[CustomerFilters]) -> HttpResponse:
+    return exports.download(selectors.list_customers(**filters.model_dump()), "csv")
 
 
 @router.get("/export.xlsx")
-def export_xlsx(
-    request: HttpRequest,
-    search: str = "",
-    status: str = "",
-    currency: str = "",
-    on_hold: bool | None = None,
-    tag: str = "",
-    cycle: str = "",
-) -> HttpResponse:
-    customers = selectors.list_customers(**_export_filters(search, status, currency, on_hold, tag, cycle))
-    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return _download(exports.export_xlsx(customers), xlsx, "xlsx")
+def export_xlsx(request: HttpRequest, filters: Query[CustomerFilters]) -> HttpResponse:
+    return exports.download(selectors.list_customers(**filters.model_dump()), "xlsx")
 
 
 @router.post("/import", response={200: ImportOut, 422: ImportRejectedOut})

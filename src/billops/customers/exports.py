@@ -11,9 +11,11 @@ import io
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponse
+from django.utils import timezone
 from openpyxl import Workbook
 
 from billops.customers.fileformat import (
@@ -27,6 +29,8 @@ from billops.customers.models import Address, Contact, Customer
 from billops.customers.validation import CUSTOMER_FIELDS, customer_state
 
 Cell = str | int | Decimal
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _with_details(customers: QuerySet[Customer]) -> QuerySet[Customer]:
@@ -64,6 +68,18 @@ def customer_rows(customers: QuerySet[Customer]) -> Iterator[list[Cell]]:
         address = next((a for a in customer.addresses.all() if a.kind == Address.Kind.BILLING), None)
         row += [_cell(getattr(address, part) if address else "") for part in ADDRESS_PARTS]
         yield row
+
+
+def download(customers: QuerySet[Customer], file_format: Literal["csv", "xlsx"]) -> HttpResponse:
+    """The export as a file to save, named after today: customers-20250131.csv (or .xlsx)."""
+    if file_format == "xlsx":
+        content, content_type = export_xlsx(customers), XLSX_CONTENT_TYPE
+    else:
+        content, content_type = export_csv(customers), CSV_CONTENT_TYPE
+    response = HttpResponse(content, content_type=content_type)
+    name = f"customers-{timezone.localdate():%Y%m%d}.{file_format}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 def export_csv(customers: QuerySet[Customer]) -> bytes:

@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet, Sum
 
 from billops.audit.models import AuditEvent
 from billops.audit.selectors import history_of
+from billops.core.db import given
 from billops.core.errors import NotFound
 from billops.customers.models import Address, Contact, Customer, OpeningBalance, PaymentTerms, Tag
 from billops.ledger.selectors import settle
@@ -63,18 +64,13 @@ def list_customers(
             | Q(vat_id__icontains=search.replace(" ", "").upper())
             | Q(pk__in=contact_match)
         )
-    if status:
-        customers = customers.filter(status=status)
-    if currency:
-        customers = customers.filter(currency=currency.upper())
-    if on_hold is not None:
-        customers = customers.filter(credit_hold=on_hold)
+    customers = customers.filter(
+        **given(status=status, currency=currency.upper(), credit_hold=on_hold, cycle=cycle)
+    )
     if tag:
         customers = customers.filter(
             pk__in=Customer.objects.filter(tags__name=tag.strip().lower()).values("pk")
         )
-    if cycle:
-        customers = customers.filter(cycle=cycle)
     return customers.order_by(*SORTS.get(sort, SORTS["account_number"]))
 
 

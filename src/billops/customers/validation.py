@@ -345,21 +345,13 @@ def check_customer(
     """Check `raw` (a new customer, or the changed fields over `base`) and return the whole resulting
     state with every problem found, each naming its field. Parent existence, hierarchy cycles and
     duplicate account numbers need the database and the caller's context: the services check those."""
-    errors: list[DomainError] = []
-    values: dict[str, Any] = dict(base if base is not None else NEW_CUSTOMER)
-    for name, value in raw.items():
-        if name not in CLEANERS:
-            errors.append(InvalidInput(f"{name} is not a customer field", field=name))
-            continue
-        try:
-            values[name] = CLEANERS[name](value, name)
-        except DomainError as exc:
-            errors.append(exc)
-            values[name] = _INVALID
-    for name in ("account_number", "legal_name", "currency", "country"):
-        if name not in values:
-            errors.append(InvalidInput(f"{name} is required", field=name))
-            values[name] = _INVALID
+    values, errors = _check_fields(
+        raw,
+        CLEANERS,
+        base if base is not None else NEW_CUSTOMER,
+        required=("account_number", "legal_name", "currency", "country"),
+        unknown="is not a customer field",
+    )
     errors += _check_together(values, given=set(raw), today=today)
     return values, errors
 
@@ -480,12 +472,15 @@ def _check_fields(
     base: Mapping[str, Any],
     *,
     required: tuple[str, ...],
+    unknown: str = "is not a field here",
 ) -> tuple[dict[str, Any], list[DomainError]]:
+    """Clean each field of `raw` over `base`; a field that fails, or is required and missing, is
+    marked invalid in the values, so that rules across fields can pass over it."""
     values: dict[str, Any] = dict(base)
     errors: list[DomainError] = []
     for name, value in raw.items():
         if name not in cleaners:
-            errors.append(InvalidInput(f"{name} is not a field here", field=name))
+            errors.append(InvalidInput(f"{name} {unknown}", field=name))
             continue
         try:
             values[name] = cleaners[name](value, name)
@@ -495,6 +490,7 @@ def _check_fields(
     for name in required:
         if name not in values:
             errors.append(InvalidInput(f"{name} is required", field=name))
+            values[name] = _INVALID
     return values, errors
 
 

@@ -3,6 +3,7 @@ Thin, like the API: parse the form, call one service or selector, show the resul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -11,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billops.access.models import User
@@ -26,6 +26,7 @@ from billops.customers.forms import (
     CustomerForm,
     ImportForm,
     ReleaseForm,
+    ServiceForm,
     initial_from_state,
 )
 from billops.customers.models import Customer
@@ -71,7 +72,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "filters": filters,
-        "query": urlencode(kept),
+        "kept": kept,  # the filters the pager's links keep
         "query_without_sort": urlencode({k: v for k, v in kept.items() if k != "sort"}),
         "statuses": Customer.Status.choices,
         "cycles": Customer.Cycle.choices,
@@ -153,64 +154,62 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+Action = Callable[[int, dict[str, Any], User], object]  # (customer id, the form's values, actor)
+
+
 def _detail_action(
-    request: HttpRequest, pk: int, form_name: str, form: Any, action: Any, done: str
-) -> HttpResponse:
-    """Run one detail-page action; on an error show the page again with the error at its field."""
-    try:
-        action(form.raw())
-    except DomainError as exc:
-        status = form.show_error(exc)
-        return _detail(request, _customer(pk), status, **{form_name: form})
-    messages.success(request, done)
-    return redirect("customers:detail", pk)
+    form_class: type[ServiceForm], form_name: str, action: Action, done: str
+) -> Callable[[HttpRequest, int], HttpResponse]:
+    """A view for one form of a customer's page: run the action, or show the page again with the error
+    at its field (`form_name` is the form's name in the page's context)."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        form = form_class(request.POST)
+        try:
+            action(pk, form.raw(), _user(request))
+        except DomainError as exc:
+            status = form.show_error(exc)
+            return _detail(request, _customer(pk), status, **{form_name: form})
+        messages.success(request, done)
+        return redirect("customers:detail", pk)
+
+    return view
 
 
-@login_required
-@require_POST
-def place_credit_hold(request: HttpRequest, pk: int) -> HttpResponse:
-    def act(raw: dict[str, Any]) -> None:
-        services.place_credit_hold(customer_id=pk, reason=raw["reason"], actor=_user(request))
-
-    return _detail_action(request, pk, "hold_form", CreditHoldForm(request.POST), act, "Credit hold placed.")
-
-
-@login_required
-@require_POST
-def release_credit_hold(request: HttpRequest, pk: int) -> HttpResponse:
-    def act(raw: dict[str, Any]) -> None:
-        services.release_credit_hold(customer_id=pk, note=raw["note"], actor=_user(request))
-
-    return _detail_action(
-        request, pk, "release_form", ReleaseForm(request.POST), act, "Credit hold released."
-    )
-
-
-@login_required
-@require_POST
-def set_credit_limit(request: HttpRequest, pk: int) -> HttpResponse:
-    def act(raw: dict[str, Any]) -> None:
-        services.set_credit_limit(customer_id=pk, credit_limit=raw["credit_limit"], actor=_user(request))
-
-    return _detail_action(request, pk, "limit_form", CreditLimitForm(request.POST), act, "Credit limit set.")
-
-
-@login_required
-@require_POST
-def add_contact(request: HttpRequest, pk: int) -> HttpResponse:
-    def act(raw: dict[str, Any]) -> None:
-        services.add_contact(customer_id=pk, data=ContactData(**raw), actor=_user(request))
-
-    return _detail_action(request, pk, "contact_form", ContactForm(request.POST), act, "Contact added.")
-
-
-@login_required
-@require_POST
-def add_address(request: HttpRequest, pk: int) -> HttpResponse:
-    def act(raw: dict[str, Any]) -> None:
-        services.add_address(customer_id=pk, data=AddressData(**raw), actor=_user(request))
-
-    return _detail_action(request, pk, "address_form", AddressForm(request.POST), act, "Address added.")
+place_credit_hold = _detail_action(
+    CreditHoldForm,
+    "hold_form",
+    lambda pk, raw, actor: services.place_credit_hold(customer_id=pk, reason=raw["reason"], actor=actor),
+    "Credit hold placed.",
+)
+release_credit_hold = _detail_action(
+    ReleaseForm,
+    "release_form",
+    lambda pk, raw, actor: services.release_credit_hold(customer_id=pk, note=raw["note"], actor=actor),
+    "Credit hold released.",
+)
+set_credit_limit = _detail_action(
+    CreditLimitForm,
+    "limit_form",
+    lambda pk, raw, actor: services.set_credit_limit(
+        customer_id=pk, credit_limit=raw["credit_limit"], actor=actor
+    ),
+    "Credit limit set.",
+)
+add_contact = _detail_action(
+    ContactForm,
+    "contact_form",
+    lambda pk, raw, actor: services.add_contact(customer_id=pk, data=ContactData(**raw), actor=actor),
+    "Contact added.",
+)
+add_address = _detail_action(
+    AddressForm,
+    "address_form",
+    lambda pk, raw, actor: services.add_address(customer_id=pk, data=AddressData(**raw), actor=actor),
+    "Address added.",
+)
 
 
 @login_required
@@ -238,17 +237,5 @@ def customer_import(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def customer_export(request: HttpRequest) -> HttpResponse:
-    filters = _filters(request)
     as_xlsx = request.GET.get("format") == "xlsx"
-    content = exports.export_xlsx(_selected(filters)) if as_xlsx else exports.export_csv(_selected(filters))
-    extension = "xlsx" if as_xlsx else "csv"
-    content_type = (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        if as_xlsx
-        else "text/csv; charset=utf-8"
-    )
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = (
-        f'attachment; filename="customers-{timezone.localdate():%Y%m%d}.{extension}"'
-    )
-    return response
+    return exports.download(_selected(_filters(request)), "xlsx" if as_xlsx else "csv")

@@ -12,14 +12,13 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import ConfigDict
 
 from billops.core.currencies import validate_currency
 from billops.core.errors import InvalidInput
 from billops.core.money import Money, round_money
-from billops.core.schemas import AmountIn, AmountOut
+from billops.core.schemas import AmountIn, AmountOut, StrictIn
 from billops.ledger import selectors, services
 from billops.ledger.models import Account, AccountingPeriod, JournalEntry, JournalLine
 from billops.ledger.posting import Line
@@ -50,9 +49,7 @@ class AccountOut(Schema):
         return obj.purpose or None
 
 
-class AccountIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class AccountIn(StrictIn):
     code: str
     name: str
     type: Literal["asset", "liability", "equity", "revenue", "expense"]
@@ -97,9 +94,7 @@ class PeriodOut(Schema):
         return obj.reopened_by.get_username() if obj.reopened_by else None
 
 
-class ReasonIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class ReasonIn(StrictIn):
     reason: str
 
 
@@ -180,9 +175,7 @@ class EntryOut(Schema):
         return obj.posted_by.get_username() if obj.posted_by else None
 
 
-class LineIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class LineIn(StrictIn):
     account: str  # an account code ("1000") or a control-account purpose ("receivables")
     currency: str
     debit: AmountIn | None = None
@@ -191,17 +184,13 @@ class LineIn(Schema):
     memo: str = ""
 
 
-class EntryIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class EntryIn(StrictIn):
     posted_on: date
     memo: str
     lines: list[LineIn]
 
 
-class ReverseIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class ReverseIn(StrictIn):
     posted_on: date
     reason: str
 
@@ -231,27 +220,22 @@ def _lines(payload: EntryIn) -> list[Line]:
     return lines
 
 
+class EntryFilters(Schema):
+    """Query parameters of the journal list: each one left out matches every entry."""
+
+    posted_from: date | None = None
+    posted_to: date | None = None
+    account: str = ""  # an account code
+    customer_id: int | None = None
+    source_type: str = ""
+    source_id: str = ""
+    memo: str = ""  # part of the memo
+
+
 @router.get("/entries", response=list[EntryOut])
 @paginate(LimitOffsetPagination)
-def list_entries(
-    request: HttpRequest,
-    posted_from: date | None = None,
-    posted_to: date | None = None,
-    account: str = "",
-    customer_id: int | None = None,
-    source_type: str = "",
-    source_id: str = "",
-    memo: str = "",
-) -> object:
-    return selectors.list_entries(
-        posted_from=posted_from,
-        posted_to=posted_to,
-        account=account,
-        customer_id=customer_id,
-        source_type=source_type,
-        source_id=source_id,
-        memo=memo,
-    )
+def list_entries(request: HttpRequest, filters: Query[EntryFilters]) -> object:
+    return selectors.list_entries(**filters.model_dump())
 
 
 @router.get("/entries/{entry_id}", response=EntryOut)

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from billops.audit.models import AuditEvent
 from billops.audit.selectors import list_events
+from billops.core.db import given
 from billops.core.errors import NotFound
 from billops.core.money import Money, Rounding, round_money
 from billops.ledger.accounts import RECEIVABLES, control_account, resolve_account
@@ -220,26 +221,19 @@ def list_entries(
     memo: str = "",
 ) -> QuerySet[JournalEntry]:
     """Newest first, with their lines; `account` is an account code, `memo` matches part of the memo."""
-    entries = JournalEntry.objects.order_by("-posted_on", "-id")
-    if posted_from is not None:
-        entries = entries.filter(posted_on__gte=posted_from)
-    if posted_to is not None:
-        entries = entries.filter(posted_on__lte=posted_to)
-    if account:
-        entries = entries.filter(
-            Exists(JournalLine.objects.filter(entry=OuterRef("pk"), account__code=account))
+    entries = JournalEntry.objects.filter(
+        **given(
+            posted_on__gte=posted_from,
+            posted_on__lte=posted_to,
+            source_type=source_type,
+            source_id=source_id,
+            memo__icontains=memo,
         )
-    if customer_id is not None:
-        entries = entries.filter(
-            Exists(JournalLine.objects.filter(entry=OuterRef("pk"), customer_id=customer_id))
-        )
-    if source_type:
-        entries = entries.filter(source_type=source_type)
-    if source_id:
-        entries = entries.filter(source_id=source_id)
-    if memo:
-        entries = entries.filter(memo__icontains=memo)
-    return _with_lines(entries)
+    )
+    # each of these needs some line of the entry to match, not necessarily the same line
+    for lookup, value in given(account__code=account, customer_id=customer_id).items():
+        entries = entries.filter(Exists(JournalLine.objects.filter(entry=OuterRef("pk"), **{lookup: value})))
+    return _with_lines(entries.order_by("-posted_on", "-id"))
 
 
 def get_entry(entry_id: int) -> JournalEntry:

@@ -128,7 +128,8 @@ def _entry_page(
         "event": selectors.entry_audit_event(entry),
         "can_reverse": can(request.user, "ledger.reverse_entry")
         and entry.reversal is None
-        and not entry.reversal_of_id,
+        and not entry.reversal_of_id
+        and not entry.source_type,  # a document's entry is corrected through the document
         "today": timezone.localdate(),
         "error": error,
         "reason": reason,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -194,8 +194,7 @@ def add_contact(*, customer_id: int, data: ContactData, actor: User) -> Contact:
     """Add a contact; a new primary contact takes over from the role's previous primary."""
     require_permission(actor, "customers.change")
     customer = get_customer(customer_id, for_update=True)
-    values, errors = check_contact(asdict(data))
-    raise_errors(errors)
+    values = _checked(check_contact(asdict(data)))
     demoted = _demote_primary(customer, values, keep=None)
     contact = Contact.objects.create(customer=customer, **values)
     after = {"contact_id": contact.pk, **contact_state(contact)}
@@ -209,19 +208,14 @@ def add_contact(*, customer_id: int, data: ContactData, actor: User) -> Contact:
 def change_contact(*, contact_id: int, changes: Mapping[str, Any], actor: User) -> Contact:
     """Change a contact's role, name, e-mail, phone or primary flag."""
     require_permission(actor, "customers.change")
-    contact = _contact(contact_id)
-    customer = get_customer(contact.customer_id, for_update=True)
-    contact.refresh_from_db()  # as it is now that its customer is locked
+    contact, customer = _locked_part(Contact, contact_id, "contact")
     before = contact_state(contact)
-    values, errors = check_contact(changes, base=before)
-    raise_errors(errors)
+    values = _checked(check_contact(changes, base=before))
     old, new = changed_fields(before, values)
     if not new:
         return contact
     demoted = _demote_primary(customer, values, keep=contact.pk)
-    for name, value in values.items():
-        setattr(contact, name, value)
-    contact.save()
+    _save_values(contact, values)
     after: dict[str, Any] = {"contact_id": contact.pk, **new}
     if demoted:
         after["primary_before"] = demoted
@@ -240,12 +234,8 @@ def add_address(*, customer_id: int, data: AddressData, actor: User) -> Address:
     """Add an address; a customer has at most one billing and one remit-to address."""
     require_permission(actor, "customers.change")
     customer = get_customer(customer_id, for_update=True)
-    values, errors = check_address(asdict(data))
-    raise_errors(errors)
-    if (
-        values["kind"] in (Address.Kind.BILLING, Address.Kind.REMIT_TO)
-        and customer.addresses.filter(kind=values["kind"]).exists()
-    ):
+    values = _checked(check_address(asdict(data)))
+    if _single_kind_taken(customer, values["kind"], keep=None):
         raise Duplicate(
             f"{customer.account_number} already has a {values['kind']} address; change it", field="kind"
         )
@@ -259,26 +249,15 @@ def add_address(*, customer_id: int, data: AddressData, actor: User) -> Address:
 def change_address(*, address_id: int, changes: Mapping[str, Any], actor: User) -> Address:
     """Change an address's lines, city, region, postal code, country or kind."""
     require_permission(actor, "customers.change")
-    address = Address.objects.filter(pk=address_id).first()
-    if address is None:
-        raise NotFound(f"there is no address {address_id}", field="address_id")
-    customer = get_customer(address.customer_id, for_update=True)
-    address.refresh_from_db()  # as it is now that its customer is locked
+    address, customer = _locked_part(Address, address_id, "address")
     before = address_state(address)
-    values, errors = check_address(changes, base=before)
-    raise_errors(errors)
+    values = _checked(check_address(changes, base=before))
     old, new = changed_fields(before, values)
     if not new:
         return address
-    if (
-        "kind" in new
-        and values["kind"] in (Address.Kind.BILLING, Address.Kind.REMIT_TO)
-        and customer.addresses.filter(kind=values["kind"]).exclude(pk=address.pk).exists()
-    ):
+    if "kind" in new and _single_kind_taken(customer, values["kind"], keep=address.pk):
         raise Duplicate(f"{customer.account_number} already has a {values['kind']} address", field="kind")
-    for name, value in values.items():
-        setattr(address, name, value)
-    address.save()
+    _save_values(address, values)
     record_event(
         actor=actor,
         action="customers.address_changed",
@@ -531,11 +510,38 @@ def _created_state(customer: Customer) -> dict[str, Any]:
     return state
 
 
-def _contact(contact_id: int) -> Contact:
-    contact = Contact.objects.filter(pk=contact_id).first()
-    if contact is None:
-        raise NotFound(f"there is no contact {contact_id}", field="contact_id")
-    return contact
+def _checked(result: tuple[dict[str, Any], list[DomainError]]) -> dict[str, Any]:
+    """The values a check returned, or every problem it found raised at once."""
+    values, errors = result
+    raise_errors(errors)
+    return values
+
+
+Part = TypeVar("Part", Contact, Address)
+
+
+def _locked_part(model: type[Part], pk: int, noun: str) -> tuple[Part, Customer]:
+    """A contact or address with its customer locked, read again as it is now under that lock."""
+    part = model.objects.filter(pk=pk).first()
+    if part is None:
+        raise NotFound(f"there is no {noun} {pk}", field=f"{noun}_id")
+    customer = get_customer(part.customer_id, for_update=True)
+    part.refresh_from_db()
+    return part, customer
+
+
+def _save_values(part: Contact | Address, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(part, name, value)
+    part.save()
+
+
+def _single_kind_taken(customer: Customer, kind: str, *, keep: int | None) -> bool:
+    """Whether the customer has its one billing (or remit-to) address already, other than `keep`."""
+    if kind not in (Address.Kind.BILLING, Address.Kind.REMIT_TO):
+        return False
+    same_kind = customer.addresses.filter(kind=kind)
+    return (same_kind.exclude(pk=keep) if keep is not None else same_kind).exists()
 
 
 def _demote_primary(customer: Customer, values: dict[str, Any], *, keep: int | None) -> int | None:
