@@ -8,6 +8,7 @@ installation starts with (payment terms, chart of accounts, audit chain head, co
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -119,3 +120,26 @@ def tamper(sql: str, params: list[Any] | None = None) -> None:
         cursor.execute(sql, params or [])
         if on_postgresql():
             cursor.execute("SET session_replication_role = origin")
+
+
+def race(count: int, action: Callable[[int], Any]) -> tuple[list[Any], list[BaseException]]:
+    """Run `action(i)` in `count` threads released together; return results and errors."""
+    start = threading.Barrier(count)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            start.wait()
+            results.append(action(index))
+        except BaseException as exc:  # noqa: BLE001 - sorted by the assertions
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors

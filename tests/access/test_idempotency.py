@@ -1,10 +1,8 @@
 """Idempotent API writes: a retried POST replays the first response and never has a second effect."""
 
 import json
-import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from billops.access.models import ApiToken, IdempotencyRecord
@@ -12,6 +10,7 @@ from billops.audit.models import AuditEvent
 from billops.audit.selectors import verify_chain
 from billops.customers.models import Customer
 from tests.access import failing_urls
+from tests.conftest import race
 
 ACME = {"account_number": "IDEM-1", "legal_name": "Acme GmbH", "currency": "EUR", "country": "DE"}
 OTHER = {**ACME, "legal_name": "Other GmbH"}
@@ -247,30 +246,18 @@ def test_a_duplicate_while_the_first_is_running_gets_409(api_as, clerk, failing_
 def test_twenty_concurrent_retries_create_one_customer(api_as, clerk):
     api = api_as(clerk)
     body = json.dumps(ACME)
-    start = threading.Barrier(20)
-    responses, errors = [], []
 
-    def send():
-        try:
-            client = Client(HTTP_AUTHORIZATION=f"Bearer {api.token}")
-            start.wait()
-            response = client.post(
-                "/api/v1/customers/",
-                body,
-                content_type="application/json",
-                headers={"Idempotency-Key": "one-key"},
-            )
-            responses.append((response.status_code, response.content, response.get("Idempotent-Replayed")))
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
+    def send(_):
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {api.token}")
+        response = client.post(
+            "/api/v1/customers/",
+            body,
+            content_type="application/json",
+            headers={"Idempotency-Key": "one-key"},
+        )
+        return response.status_code, response.content, response.get("Idempotent-Replayed")
 
-    threads = [threading.Thread(target=send) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    responses, errors = race(20, send)
 
     assert errors == []
     assert len(responses) == 20

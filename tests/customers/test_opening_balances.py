@@ -3,7 +3,6 @@ audited once, and refused cleanly (nothing written) when anything about it is wr
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -11,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -33,6 +31,7 @@ from billops.ledger.errors import PeriodClosed
 from billops.ledger.models import AccountDayBalance, JournalEntry, JournalLine
 from billops.ledger.selectors import account_balance, receivables_by_customer
 from billops.ledger.services import close_period
+from tests.conftest import race
 from tests.customers.factories import create_customer
 
 pytestmark = pytest.mark.django_db
@@ -290,24 +289,9 @@ def test_an_unknown_customer_is_not_found(supervisor: User) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_postings_of_one_reference_post_once(customer: Customer, supervisor: User) -> None:
     count = 6
-    start = threading.Barrier(count)
-    results: list[OpeningBalance] = []
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            start.wait()
-            results.append(post(customer, supervisor, eur(f"{index + 1}.00"), reference="RACE-1"))
-        except BaseException as exc:  # noqa: BLE001 - sorted by the assertions
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = race(
+        count, lambda i: post(customer, supervisor, eur(f"{i + 1}.00"), reference="RACE-1")
+    )
 
     assert len(results) == 1
     assert [(type(e), e.field) for e in errors] == [(Duplicate, "reference")] * (count - 1)  # type: ignore[attr-defined]

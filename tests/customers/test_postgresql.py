@@ -3,12 +3,8 @@ one account number twice, placing one hold twice, or closing a loop in the hiera
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError
 
 from billops.access.models import User
 from billops.audit.models import AuditEvent
@@ -17,32 +13,10 @@ from billops.core.errors import Conflict, Duplicate
 from billops.customers import services
 from billops.customers.errors import HierarchyCycle
 from billops.customers.models import Customer
+from tests.conftest import race
 from tests.customers.factories import create_customer
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
-
-
-def race(count: int, action: Callable[[int], Any]) -> tuple[list[Any], list[BaseException]]:
-    """Run `action(i)` in `count` threads released together; return results and errors."""
-    start = threading.Barrier(count)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            start.wait()
-            results.append(action(index))
-        except BaseException as exc:  # noqa: BLE001 - sorted by the assertions
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
 
 
 def test_concurrent_creates_of_one_account_number_make_one_customer(clerk: User) -> None:
