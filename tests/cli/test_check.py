@@ -92,6 +92,17 @@ def check_json(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]
     return code, json.loads(capsys.readouterr().out)
 
 
+def check_fails(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    """Run `billops check --json` on a tampered book: it must exit 3; the report it printed."""
+    code, report = check_json(capsys)
+    assert code == 3
+    return report
+
+
+def digest_broken(entry_id: int | None) -> str:
+    return f"journal entry {entry_id} was changed after posting (its digest no longer matches)"
+
+
 # --- a sound book --------------------------------------------------------------------------------------
 
 
@@ -194,9 +205,8 @@ def test_a_changed_debit_unbalances_the_entry_and_breaks_its_digest(
         [Decimal("1100.00"), line_of(entry_id, "1200").pk],
     )
 
-    code, report = check_json(capsys)
+    report = check_fails(capsys)
 
-    assert code == 3
     problems = failing(report)
     assert sorted(problems) == ["I1", "I2", "I4"]
     assert problems["I1"] == [
@@ -205,9 +215,7 @@ def test_a_changed_debit_unbalances_the_entry_and_breaks_its_digest(
         "account 1200 EUR on 2025-12-31: running balance 1000.00 EUR debit / 250.50 EUR credit, "
         "journal lines 1100.00 EUR / 250.50 EUR",
     ]
-    assert problems["I4"] == [
-        f"journal entry {entry_id} was changed after posting (its digest no longer matches)"
-    ]
+    assert problems["I4"] == [digest_broken(entry_id)]
     assert report["invariants"]["I1"]["problem_count"] == 3
 
 
@@ -217,20 +225,17 @@ def test_a_deleted_line_unbalances_the_entry_and_breaks_its_digest(
     entry_id = book.acme_opening.journal_entry_id
     tamper("DELETE FROM ledger_journalline WHERE id = %s", [line_of(entry_id, "3900").pk])
 
-    code, report = check_json(capsys)
+    report = check_fails(capsys)
 
-    assert code == 3
-    problems = failing(report)
-    assert sorted(problems) == ["I1", "I4"]
-    assert problems["I1"] == [
-        "EUR: posted debits 1850.50 EUR ≠ credits 850.50 EUR",
-        f"journal entry {entry_id} does not balance: 1000.00 EUR",
-        "account 3900 EUR on 2025-12-31: running balance 250.50 EUR debit / 1000.00 EUR credit, "
-        "journal lines 250.50 EUR / 0.00 EUR",
-    ]
-    assert problems["I4"] == [
-        f"journal entry {entry_id} was changed after posting (its digest no longer matches)"
-    ]
+    assert failing(report) == {
+        "I1": [
+            "EUR: posted debits 1850.50 EUR ≠ credits 850.50 EUR",
+            f"journal entry {entry_id} does not balance: 1000.00 EUR",
+            "account 3900 EUR on 2025-12-31: running balance 250.50 EUR debit / 1000.00 EUR credit, "
+            "journal lines 250.50 EUR / 0.00 EUR",
+        ],
+        "I4": [digest_broken(entry_id)],
+    }
 
 
 def test_a_changed_open_amount_no_longer_matches_the_control_account(
@@ -241,9 +246,8 @@ def test_a_changed_open_amount_no_longer_matches_the_control_account(
         [Decimal("900.00"), book.acme_opening.pk],
     )
 
-    code, report = check_json(capsys)
+    report = check_fails(capsys)
 
-    assert code == 3
     assert failing(report) == {
         "I2": [
             "EUR: open items 649.50 ≠ receivables account 1200 749.50",
@@ -259,18 +263,15 @@ def test_a_receivables_line_without_a_customer_is_named(
     entry_id = book.crown_opening.journal_entry_id
     tamper("UPDATE ledger_journalline SET customer_id = NULL WHERE id = %s", [line_of(entry_id, "1200").pk])
 
-    code, report = check_json(capsys)
+    report = check_fails(capsys)
 
-    assert code == 3
-    problems = failing(report)
-    assert sorted(problems) == ["I2", "I4"]
-    assert problems["I2"] == [
-        f"customer {book.crown.pk} GBP: open items 99.99 ≠ receivables lines 0.00",
-        f"journal entry {entry_id} line 1 posts to receivables 1200 without a customer",
-    ]
-    assert problems["I4"] == [
-        f"journal entry {entry_id} was changed after posting (its digest no longer matches)"
-    ]
+    assert failing(report) == {
+        "I2": [
+            f"customer {book.crown.pk} GBP: open items 99.99 ≠ receivables lines 0.00",
+            f"journal entry {entry_id} line 1 posts to receivables 1200 without a customer",
+        ],
+        "I4": [digest_broken(entry_id)],
+    }
 
 
 def test_a_receivables_line_inserted_without_a_customer_is_named(
@@ -285,9 +286,8 @@ def test_a_receivables_line_inserted_without_a_customer_is_named(
         [entry_id, receivables],
     )
 
-    code, report = check_json(capsys)
+    report = check_fails(capsys)
 
-    assert code == 3
     problems = failing(report)
     assert sorted(problems) == ["I1", "I2", "I4"]
     assert f"journal entry {entry_id} line 3 posts to receivables 1200 without a customer" in problems["I2"]
@@ -303,9 +303,8 @@ def test_an_edited_audit_event_breaks_the_chain_at_its_seq(
         [json.dumps({**event.after, "amount": "-25.05"}), event.seq],
     )
 
-    code, report = check_json(capsys)
+    report = check_fails(capsys)
 
-    assert code == 3
     assert failing(report) == {"I4": [f"audit chain: event #{event.seq} was changed"]}
 
 
@@ -313,9 +312,8 @@ def test_a_deleted_audit_event_breaks_the_chain(book: Book, capsys: pytest.Captu
     created = AuditEvent.objects.get(action="customers.created", target_id=str(book.bolt.pk))
     tamper("DELETE FROM audit_auditevent WHERE seq = %s", [created.seq])
 
-    code, report = check_json(capsys)
+    report = check_fails(capsys)
 
-    assert code == 3
     assert failing(report) == {"I4": [f"audit chain: event #{created.seq} is missing (deleted)"]}
     assert report["counts"]["audit_events"] == 10
 
@@ -325,9 +323,8 @@ def test_an_entry_whose_audit_event_lost_it_is_named(book: Book, capsys: pytest.
     event = event_of(entry_id)
     tamper("UPDATE audit_auditevent SET journal_entry_id = NULL WHERE seq = %s", [event.seq])
 
-    code, report = check_json(capsys)
+    report = check_fails(capsys)
 
-    assert code == 3
     problems = failing(report)
     assert sorted(problems) == ["I4", "I5"]
     assert problems["I5"] == [
@@ -344,9 +341,8 @@ def test_a_changed_running_balance_is_named(book: Book, capsys: pytest.CaptureFi
         [CUT_OVER],
     )
 
-    code, report = check_json(capsys)
+    report = check_fails(capsys)
 
-    assert code == 3
     problems = failing(report)
     assert sorted(problems) == ["I1", "I2"]
     assert problems["I1"] == [
@@ -364,9 +360,8 @@ def test_an_audit_event_naming_a_missing_entry_is_named(
     created = AuditEvent.objects.get(action="customers.created", target_id=str(book.bolt.pk))
     tamper("UPDATE audit_auditevent SET journal_entry_id = %s WHERE seq = %s", [987_654, created.seq])
 
-    code, report = check_json(capsys)
+    report = check_fails(capsys)
 
-    assert code == 3
     assert failing(report)["I5"] == [
         f"audit event #{created.seq} names journal entry 987654, which does not exist"
     ]
@@ -377,9 +372,8 @@ def test_an_opening_balance_without_its_journal_entry_is_named(
 ) -> None:
     tamper("UPDATE customers_openingbalance SET journal_entry_id = NULL WHERE id = %s", [book.bolt_credit.pk])
 
-    code, report = check_json(capsys)
+    report = check_fails(capsys)
 
-    assert code == 3
     assert failing(report) == {"I5": ["opening balance 'LEGACY-2' of BOLT has no journal entry"]}
 
 
@@ -391,9 +385,8 @@ def test_an_opening_balance_pointing_at_another_entry_is_named(
         [book.manual.pk, book.bolt_credit.pk],
     )
 
-    code, report = check_json(capsys)
+    report = check_fails(capsys)
 
-    assert code == 3
     assert failing(report) == {
         "I5": [
             f"opening balance 'LEGACY-2' of BOLT names journal entry {book.manual.pk}, "

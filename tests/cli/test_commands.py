@@ -253,29 +253,35 @@ def test_import_with_a_bad_row_exits_4_names_row_and_column_and_creates_nothing(
     assert AuditEvent.objects.count() == events
 
 
-def test_import_by_an_unknown_user_exits_1(
-    tmp_path: Path, clerk: User, no_user_env: None, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("present_user", "user_args", "message"),
+    [
+        ("clerk", ["--user", "nobody"], "error: no user named 'nobody' (user)\n"),
+        (None, [], "error: say who imports with --user NAME (or BILLOPS_USER) (user)\n"),
+        ("auditor", ["--user", "auditor"], "error: the auditor role may not do customers.import\n"),
+    ],
+    ids=["unknown-user", "without-a-user", "auditor-is-refused"],
+)
+def test_import_without_a_permitted_user_exits_1_and_creates_nothing(
+    tmp_path: Path,
+    db: None,
+    no_user_env: None,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
+    present_user: str | None,
+    user_args: list[str],
+    message: str,
 ) -> None:
+    if present_user:
+        request.getfixturevalue(present_user)
     path = write(tmp_path, "customers.csv", GOOD_CSV)
+    events = AuditEvent.objects.count()
 
-    code = main(["import", "customers", str(path), "--user", "nobody"])
+    code = main(["import", "customers", str(path), *user_args])
 
     out, err = capsys.readouterr()
-    assert (code, out) == (1, "")
-    assert err == "error: no user named 'nobody' (user)\n"
-    assert Customer.objects.count() == 0
-
-
-def test_import_without_a_user_exits_1(
-    tmp_path: Path, db: None, no_user_env: None, capsys: pytest.CaptureFixture[str]
-) -> None:
-    path = write(tmp_path, "customers.csv", GOOD_CSV)
-
-    code = main(["import", "customers", str(path)])
-
-    assert code == 1
-    assert capsys.readouterr().err == "error: say who imports with --user NAME (or BILLOPS_USER) (user)\n"
-    assert Customer.objects.count() == 0
+    assert (code, out, err) == (1, "", message)
+    assert (Customer.objects.count(), AuditEvent.objects.count()) == (0, events)
 
 
 def test_import_of_a_missing_file_exits_1(
@@ -287,19 +293,6 @@ def test_import_of_a_missing_file_exits_1(
 
     assert code == 1
     assert capsys.readouterr().err == f"error: {missing} is not a file (file)\n"
-
-
-def test_import_by_an_auditor_is_refused_and_creates_nothing(
-    tmp_path: Path, auditor: User, no_user_env: None, capsys: pytest.CaptureFixture[str]
-) -> None:
-    path = write(tmp_path, "customers.csv", GOOD_CSV)
-    events = AuditEvent.objects.count()
-
-    code = main(["import", "customers", str(path), "--user", "auditor"])
-
-    assert code == 1
-    assert capsys.readouterr().err == "error: the auditor role may not do customers.import\n"
-    assert (Customer.objects.count(), AuditEvent.objects.count()) == (0, events)
 
 
 # --- billops createuser --------------------------------------------------------------------------------

@@ -102,15 +102,19 @@ def test_semicolon_csv_with_bom_reads_decimal_commas(supervisor: User) -> None:
     assert Customer.objects.get(account_number="S-2").credit_limit == Decimal("7000")
 
 
+SEMICOLONS = "account_number;legal_name;currency;country;credit_limit"
+COMMAS = "account_number,legal_name,currency,country,credit_limit"
+
+
 @pytest.mark.parametrize(
     ("header", "line", "written"),
     [
-        ("account_number;legal_name;currency;country;credit_limit", "S-1;X;EUR;DE;1.234,50", "1.234,50"),
-        ("account_number;legal_name;currency;country;credit_limit", "S-1;X;EUR;DE;1234.50", "1234.50"),
-        ("account_number;legal_name;currency;country;credit_limit", "S-1;X;EUR;DE;1 234,50", "1 234,50"),
-        ("account_number,legal_name,currency,country,credit_limit", 'S-1,X,EUR,DE,"1,234.50"', "1,234.50"),
-        ("account_number,legal_name,currency,country,credit_limit", 'S-1,X,EUR,DE,"1234,50"', "1234,50"),
-        ("account_number,legal_name,currency,country,credit_limit", "S-1,X,EUR,DE,1'234.50", "1'234.50"),
+        (SEMICOLONS, "S-1;X;EUR;DE;1.234,50", "1.234,50"),
+        (SEMICOLONS, "S-1;X;EUR;DE;1234.50", "1234.50"),
+        (SEMICOLONS, "S-1;X;EUR;DE;1 234,50", "1 234,50"),
+        (COMMAS, 'S-1,X,EUR,DE,"1,234.50"', "1,234.50"),
+        (COMMAS, 'S-1,X,EUR,DE,"1234,50"', "1234,50"),
+        (COMMAS, "S-1,X,EUR,DE,1'234.50", "1'234.50"),
     ],
 )
 def test_thousands_separators_are_refused_with_row_and_column(
@@ -128,9 +132,9 @@ def test_thousands_separators_are_refused_with_row_and_column(
 @pytest.mark.parametrize(
     ("header", "line"),
     [
-        ("account_number;legal_name;currency;country;credit_limit", "S-1;X;EUR;DE;5,000"),  # 5 or 5000?
-        ("account_number,legal_name,currency,country,credit_limit", "S-1,X,EUR,DE,5.000"),
-        ("account_number,legal_name,currency,country,credit_limit", "S-1,X,JPY,JP,5.0"),
+        (SEMICOLONS, "S-1;X;EUR;DE;5,000"),  # 5 or 5000?
+        (COMMAS, "S-1,X,EUR,DE,5.000"),
+        (COMMAS, "S-1,X,JPY,JP,5.0"),
     ],
 )
 def test_more_places_than_the_currency_has_is_refused_not_rescaled(

@@ -112,32 +112,48 @@ def test_duplicate_account_number_is_refused_and_changes_nothing(clerk: User, un
     assert refused.value.http_status == 409
 
 
-def test_invalid_vat_checksum_is_refused_and_changes_nothing(clerk: User, unchanged) -> None:
-    with unchanged(), pytest.raises(InvalidVatId) as refused:
-        create_customer(clerk, vat_id="DE136695978")
-    assert refused.value.field == "vat_id"
-    assert "check digits are wrong" in refused.value.message
-
-
-def test_negative_credit_limit_is_refused_and_changes_nothing(supervisor: User, unchanged) -> None:
-    with unchanged(), pytest.raises(InvalidAmount) as refused:
-        create_customer(supervisor, credit_limit="-100.00")
-    assert refused.value.field == "credit_limit"
-    assert refused.value.message == "credit_limit must not be negative (got -100.00)"
-
-
-def test_float_credit_limit_is_refused_and_changes_nothing(supervisor: User, unchanged) -> None:
-    with unchanged(), pytest.raises(InvalidAmount) as refused:
-        create_customer(supervisor, credit_limit=5000.5)
-    assert refused.value.field == "credit_limit"
-    assert "not a float" in refused.value.message
-
-
-def test_unknown_currency_is_refused_and_changes_nothing(clerk: User, unchanged) -> None:
-    with unchanged(), pytest.raises(UnknownCurrency) as refused:
-        create_customer(clerk, currency="EUX")
-    assert refused.value.field == "currency"
-    assert refused.value.message == "'EUX' is not an ISO 4217 currency code"
+@pytest.mark.parametrize(
+    ("actor", "bad_input", "error", "field", "message"),
+    [
+        (
+            "clerk",
+            {"vat_id": "DE136695978"},
+            InvalidVatId,
+            "vat_id",
+            "VAT ID DE136695978 is not valid: its check digits are wrong",
+        ),
+        (
+            "supervisor",
+            {"credit_limit": "-100.00"},
+            InvalidAmount,
+            "credit_limit",
+            "credit_limit must not be negative (got -100.00)",
+        ),
+        (
+            "supervisor",
+            {"credit_limit": 5000.5},
+            InvalidAmount,
+            "credit_limit",
+            "credit_limit must be given as a decimal string, not a float (5000.5)",
+        ),
+        ("clerk", {"currency": "EUX"}, UnknownCurrency, "currency", "'EUX' is not an ISO 4217 currency code"),
+    ],
+    ids=["invalid-vat-checksum", "negative-credit-limit", "float-credit-limit", "unknown-currency"],
+)
+def test_bad_input_is_refused_and_changes_nothing(
+    request: pytest.FixtureRequest,
+    unchanged,
+    actor: str,
+    bad_input: dict[str, object],
+    error: type[Exception],
+    field: str,
+    message: str,
+) -> None:
+    user = request.getfixturevalue(actor)
+    with unchanged(), pytest.raises(error) as refused:
+        create_customer(user, **bad_input)
+    assert refused.value.field == field
+    assert refused.value.message == message
 
 
 def test_several_problems_come_back_together_each_with_its_field(clerk: User, unchanged) -> None:

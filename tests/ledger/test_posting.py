@@ -1,5 +1,7 @@
 """Posting entries: exact lines, running balances, one audit event; and every way a posting is refused."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
@@ -47,6 +49,14 @@ def day_balances():
         (row.account.code, row.currency, row.posted_on, row.debit_total, row.credit_total)
         for row in AccountDayBalance.objects.select_related("account")
     )
+
+
+@contextmanager
+def book_unchanged() -> Iterator[None]:
+    """`with book_unchanged(): ...` asserts the block changed nothing a posting could change."""
+    before = book_state()
+    yield
+    assert book_state() == before
 
 
 def test_balanced_entry_posts_exact_lines_day_balances_and_one_audit_event(supervisor):
@@ -134,18 +144,15 @@ def test_building_block_posts_in_the_callers_transaction_with_its_source(supervi
 
 
 def test_unbalanced_entry_is_refused_with_the_residual_named_and_nothing_written(supervisor):
-    before = book_state()
-    with pytest.raises(UnbalancedEntry) as refused:
+    with book_unchanged(), pytest.raises(UnbalancedEntry) as refused:
         post(supervisor, debit(BANK, eur("100.01")), credit(REVENUE, eur("100.00")))
     assert refused.value.message == "the entry does not balance: debits exceed credits by 0.01 EUR"
     assert refused.value.field == "lines"
     assert refused.value.http_status == 400
-    assert book_state() == before
 
 
 def test_each_currency_must_balance_on_its_own(supervisor):
-    before = book_state()
-    with pytest.raises(UnbalancedEntry) as refused:
+    with book_unchanged(), pytest.raises(UnbalancedEntry) as refused:
         post(
             supervisor,
             debit(BANK, eur("10.00")),
@@ -157,7 +164,6 @@ def test_each_currency_must_balance_on_its_own(supervisor):
         "the entry does not balance: debits exceed credits by 10.00 EUR; "
         "credits exceed debits by 10 JPY; credits exceed debits by 0.250 KWD"
     )
-    assert book_state() == before
 
 
 def test_multi_currency_entry_balanced_per_currency_posts(supervisor):
@@ -185,21 +191,17 @@ def test_multi_currency_entry_balanced_per_currency_posts(supervisor):
     ],
 )
 def test_more_decimals_than_the_currency_allows_is_refused(supervisor, amount, currency, message):
-    before = book_state()
-    with pytest.raises(InvalidAmount) as refused:
+    with book_unchanged(), pytest.raises(InvalidAmount) as refused:
         post(supervisor, debit(BANK, money(amount, currency)), credit(REVENUE, money(amount, currency)))
     assert (refused.value.message, refused.value.field) == (message, "lines.0.debit")
-    assert book_state() == before
 
 
 @pytest.mark.parametrize("amount", ["0.00", "-5.00"])
 def test_zero_and_negative_amounts_are_refused(supervisor, amount):
-    before = book_state()
-    with pytest.raises(InvalidAmount) as refused:
+    with book_unchanged(), pytest.raises(InvalidAmount) as refused:
         post(supervisor, debit(BANK, eur("5.00")), credit(REVENUE, eur(amount)))
     assert refused.value.field == "lines.1.credit"
     assert refused.value.message == f"line 2: the credit must be more than zero, got {amount} EUR"
-    assert book_state() == before
 
 
 def test_unknown_currency_and_float_amounts_never_become_money():
@@ -210,30 +212,26 @@ def test_unknown_currency_and_float_amounts_never_become_money():
 
 
 def test_entry_with_fewer_than_two_lines_is_refused(supervisor):
-    before = book_state()
-    with pytest.raises(InvalidInput) as refused:
+    with book_unchanged(), pytest.raises(InvalidInput) as refused:
         post(supervisor, debit(BANK, eur("0.00")))
     assert (refused.value.message, refused.value.field) == (
         "a journal entry needs at least two lines, got 1",
         "lines",
     )
-    assert book_state() == before
 
 
 def test_inactive_and_unknown_accounts_are_refused(supervisor):
     AccountFactory(code="5500", name="Old expenses", is_active=False)
-    before = book_state()
-    with pytest.raises(InactiveAccount) as refused:
+    with book_unchanged(), pytest.raises(InactiveAccount) as refused:
         post(supervisor, debit("5500", eur("1.00")), credit(REVENUE, eur("1.00")))
     assert refused.value.message == "line 1: account 5500 Old expenses is inactive and takes no postings"
     assert refused.value.field == "lines.0.account"
-    with pytest.raises(NotFound) as missing:
+    with book_unchanged(), pytest.raises(NotFound) as missing:
         post(supervisor, debit(BANK, eur("1.00")), credit("7777", eur("1.00")))
     assert (missing.value.message, missing.value.field) == (
         "there is no account with code '7777'",
         "lines.1.account",
     )
-    assert book_state() == before
 
 
 def test_lines_accept_an_account_a_purpose_or_a_code(supervisor):
@@ -246,11 +244,15 @@ def test_lines_accept_an_account_a_purpose_or_a_code(supervisor):
     assert [code for _, code, *_ in lines_of(entry)] == ["1000", "4000", "4000"]
 
 
-def test_posting_into_a_closed_period_is_refused_and_writes_nothing(supervisor):
+@pytest.fixture
+def march_closed(supervisor):
+    """An entry in March 2025, then March closed."""
     post(supervisor, debit(BANK, eur("1.00")), credit(REVENUE, eur("1.00")))
     close_period(start_on=date(2025, 3, 1), actor=supervisor)
-    before = book_state()
-    with pytest.raises(PeriodClosed) as refused:
+
+
+def test_posting_into_a_closed_period_is_refused_and_writes_nothing(supervisor, march_closed):
+    with book_unchanged(), pytest.raises(PeriodClosed) as refused:
         post(supervisor, debit(BANK, eur("2.00")), credit(REVENUE, eur("2.00")), on=date(2025, 3, 31))
     assert refused.value.message == (
         "cannot post on 2025-03-31: the period March 2025 is closed; a supervisor can reopen it"
@@ -260,26 +262,19 @@ def test_posting_into_a_closed_period_is_refused_and_writes_nothing(supervisor):
         409,
         "period_closed",
     )
-    assert book_state() == before
 
 
-def test_posting_before_a_closed_period_is_refused_even_without_a_period_row(supervisor):
-    post(supervisor, debit(BANK, eur("1.00")), credit(REVENUE, eur("1.00")))
-    close_period(start_on=date(2025, 3, 1), actor=supervisor)
-    before = book_state()
-    with pytest.raises(PeriodClosed) as refused:
+def test_posting_before_a_closed_period_is_refused_even_without_a_period_row(supervisor, march_closed):
+    with book_unchanged(), pytest.raises(PeriodClosed) as refused:
         post(supervisor, debit(BANK, eur("2.00")), credit(REVENUE, eur("2.00")), on=date(2025, 1, 15))
     assert refused.value.message == (
         "cannot post on 2025-01-15: March 2025 is already closed and nothing may be posted before a closed "
         "period; a supervisor can reopen March 2025"
     )
-    assert book_state() == before
     assert not AccountingPeriod.objects.filter(start_on=date(2025, 1, 1)).exists()
 
 
-def test_posting_after_a_closed_period_opens_the_next_month(supervisor):
-    post(supervisor, debit(BANK, eur("1.00")), credit(REVENUE, eur("1.00")))
-    close_period(start_on=date(2025, 3, 1), actor=supervisor)
+def test_posting_after_a_closed_period_opens_the_next_month(supervisor, march_closed):
     entry = post(supervisor, debit(BANK, eur("2.00")), credit(REVENUE, eur("2.00")), on=date(2025, 4, 1))
     assert (entry.period.start_on, entry.period.end_on, entry.period.status) == (
         date(2025, 4, 1), date(2025, 4, 30), PeriodStatus.OPEN
@@ -287,16 +282,14 @@ def test_posting_after_a_closed_period_opens_the_next_month(supervisor):
 
 
 def test_manual_entries_need_the_permission_and_a_memo(clerk, auditor, supervisor):
-    before = book_state()
     for user in (clerk, auditor):
-        with pytest.raises(PermissionDenied):
+        with book_unchanged(), pytest.raises(PermissionDenied):
             post(user, debit(BANK, eur("1.00")), credit(REVENUE, eur("1.00")))
-    with pytest.raises(InvalidInput) as refused:
+    with book_unchanged(), pytest.raises(InvalidInput) as refused:
         post_manual_entry(
             on=ON, lines=[debit(BANK, eur("1.00")), credit(REVENUE, eur("1.00"))], memo=" ", actor=supervisor
         )
     assert refused.value.field == "memo"
-    assert book_state() == before
 
 
 SUBLEDGER_MESSAGE = (
@@ -315,8 +308,7 @@ SUBLEDGER_MESSAGE = (
     ],
 )
 def test_a_manual_entry_on_a_subledger_account_is_refused_naming_the_line(supervisor, account, named):
-    before = book_state()
-    with pytest.raises(SubledgerAccount) as refused:
+    with book_unchanged(), pytest.raises(SubledgerAccount) as refused:
         post(
             supervisor,
             debit(BANK, eur("119.00")),
@@ -326,12 +318,10 @@ def test_a_manual_entry_on_a_subledger_account_is_refused_naming_the_line(superv
     assert refused.value.message == SUBLEDGER_MESSAGE.format(named)
     assert refused.value.field == "lines.2.account"
     assert (refused.value.code, refused.value.http_status) == ("subledger_account", 400)
-    assert book_state() == before
 
 
 def test_the_first_subledger_line_is_named_however_the_account_is_given(supervisor):
-    before = book_state()
-    with pytest.raises(SubledgerAccount) as refused:
+    with book_unchanged(), pytest.raises(SubledgerAccount) as refused:
         post(
             supervisor,
             debit(control_account(RECEIVABLES), eur("50.00"), customer_id=7),
@@ -341,7 +331,6 @@ def test_the_first_subledger_line_is_named_however_the_account_is_given(supervis
         SUBLEDGER_MESSAGE.format("1200 (Accounts receivable)"),
         "lines.0.account",
     )
-    assert book_state() == before
     assert JournalEntry.objects.count() == 0
     assert AuditEvent.objects.filter(action="ledger.entry_posted").count() == 0
 
@@ -378,27 +367,24 @@ def test_the_building_block_still_posts_to_subledger_accounts_for_documents(supe
 
 def test_the_orm_refuses_to_edit_or_delete_a_posted_entry(supervisor):
     entry = post(supervisor, debit(BANK, eur("1.00")), credit(REVENUE, eur("1.00")))
-    before = book_state()
-    entry.memo = "changed"
-    with pytest.raises(EntryImmutable):
-        entry.save()
-    line = JournalLine.objects.filter(entry=entry).first()
-    line.debit = Decimal("2.00")
-    with pytest.raises(EntryImmutable):
-        line.save()
-    with pytest.raises(EntryImmutable):
-        JournalLine.objects.filter(entry=entry).update(debit=Decimal("5.00"))
-    with pytest.raises(EntryImmutable):
-        JournalEntry.objects.filter(pk=entry.pk).delete()
-    with pytest.raises(EntryImmutable):
-        entry.delete()
-    assert book_state() == before
+    with book_unchanged():
+        entry.memo = "changed"
+        with pytest.raises(EntryImmutable):
+            entry.save()
+        line = JournalLine.objects.filter(entry=entry).first()
+        line.debit = Decimal("2.00")
+        with pytest.raises(EntryImmutable):
+            line.save()
+        with pytest.raises(EntryImmutable):
+            JournalLine.objects.filter(entry=entry).update(debit=Decimal("5.00"))
+        with pytest.raises(EntryImmutable):
+            JournalEntry.objects.filter(pk=entry.pk).delete()
+        with pytest.raises(EntryImmutable):
+            entry.delete()
 
 
 def test_a_refused_posting_inside_a_service_rolls_back_the_services_other_writes(supervisor):
     # a business service that wrote something, then had its entry refused: nothing of it stays
-    before = book_state()
-    with pytest.raises(UnbalancedEntry), transaction.atomic():
+    with book_unchanged(), pytest.raises(UnbalancedEntry), transaction.atomic():
         AccountFactory(code="5600")
         post_entry(on=ON, lines=[debit(BANK, eur("1.00")), credit(REVENUE, eur("2.00"))], actor=supervisor)
-    assert book_state() == before
