@@ -121,7 +121,7 @@ ALLOWED = {
         "ledger.manage_accounts", "ledger.post_manual_entry", "ledger.reverse_entry", "ledger.close_period",
         "ledger.reopen_period", "access.manage_own_tokens",
     },
-    Role.AUDITOR: {"access.manage_own_tokens"},  # read-only: it manages only its tokens to read the API
+    Role.AUDITOR: set(),  # read-only: its API tokens come from the operator (`billops token`)
     Role.ADMIN: set(PERMISSIONS),
 }  # fmt: skip
 

@@ -7,12 +7,20 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
+from billops.access.models import Role
 from billops.access.selectors import user_for_token
+from billops.core.errors import PermissionDenied
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         user = user_for_token(token)
-        if user is not None:
-            request.user = user  # the idempotency layer and audit read the caller from here
+        if user is None:
+            return None
+        request.user = user  # the idempotency layer and audit read the caller from here
+        if user.role == Role.AUDITOR and request.method not in READ_METHODS:
+            # the auditor is read-only everywhere: refused before the request body is even read
+            raise PermissionDenied("the auditor role is read-only", field=None)
         return user

@@ -27,7 +27,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "ledger.close_period": frozenset({SUPERVISOR}),
     "ledger.reopen_period": frozenset({SUPERVISOR}),
     "access.manage_users": frozenset(),
-    "access.manage_own_tokens": frozenset({CLERK, COLLECTOR, SUPERVISOR, AUDITOR}),
+    "access.manage_own_tokens": frozenset({CLERK, COLLECTOR, SUPERVISOR}),
 }
 
 
