@@ -2,16 +2,56 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from billops.access.api import router as access_router
 from billops.access.auth import TokenAuth
 from billops.audit.api import router as audit_router
-from billops.core.errors import DomainError
+from billops.core.errors import DomainError, InvalidInput
 from billops.customers.api import router as customers_router
 from billops.ledger.api import router as ledger_router
+
+# where Ninja says a bad value came from: the first part of a validation error's `loc`
+PARAMETER_SOURCES = frozenset({"body", "query", "path", "file", "form", "header", "cookie"})
+
+
+def _refuse_nul(value: object, path: tuple[str, ...] = ()) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            field = ".".join(path) or None
+            message = f"{field or 'the request'} holds a NUL character, which text may not contain"
+            raise InvalidInput(message, field=field)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key, path)
+            _refuse_nul(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_nul(item, (*path, str(index)))
+
+
+class TextParser(Parser):
+    """Ninja's JSON body and query string parsing, refusing text with a NUL character (400): PostgreSQL
+    can neither store nor compare it, so it would otherwise end in a database error."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        _refuse_nul(data)
+        return data
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        parsed = super().parse_querydict(data, list_fields, request)
+        _refuse_nul(parsed)
+        return parsed
+
 
 api = NinjaAPI(
     title="billops API",
@@ -22,6 +62,7 @@ api = NinjaAPI(
         "response; with another body it is refused (422); while the first is still running, 409."
     ),
     auth=TokenAuth(),
+    parser=TextParser(),
     urls_namespace="api",
 )
 
@@ -34,15 +75,27 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     first = exc.errors[0] if exc.errors else {}
-    location = [
-        str(part) for part in first.get("loc", []) if part not in ("body", "payload", "query", "path")
-    ]
+    location = [str(part) for part in first.get("loc", [])]
+    if location[:1] and location[0] in PARAMETER_SOURCES:
+        location = location[1:]
+    if location[:1] == ["payload"]:  # the name every view gives its request body
+        location = location[1:]
     field = ".".join(location) or None
     message = (
         f"{field}: {first.get('msg', 'invalid value')}" if field else first.get("msg", "invalid request")
     )
     body = {"code": "invalid", "message": message, "field": field, "errors": exc.errors}
     return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(HttpError)
+def ninja_refusal(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, DomainError):  # TextParser refused the body; Ninja wrapped that in a 400
+        return domain_error(request, exc.__cause__)
+    # the one Ninja raises before a view runs here is a 400 for a request body that is not JSON
+    message = "the request body is not valid JSON" if exc.status_code == 400 else str(exc)
+    body = {"code": "invalid", "message": message, "field": None}
+    return api.create_response(request, body, status=exc.status_code)
 
 
 @api.exception_handler(AuthenticationError)

@@ -92,6 +92,28 @@ def test_a_token_request_without_a_name_is_refused_naming_the_field(api_as, cler
     assert (response.json()["code"], response.json()["field"]) == ("invalid", "name")
 
 
+# found by schemathesis (tests/test_api_schema.py): PostgreSQL refuses text holding NUL, which was a 500
+def test_a_token_name_with_a_nul_character_is_400_and_nothing_is_issued(api_as, clerk):
+    api = api_as(clerk)
+    tokens, events = ApiToken.objects.count(), AuditEvent.objects.count()
+    response = api.post("/access/tokens", {"name": "ci\x00"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "message": "name holds a NUL character, which text may not contain",
+        "field": "name",
+    }
+    assert (ApiToken.objects.count(), AuditEvent.objects.count()) == (tokens, events)
+
+
+# found by schemathesis: issuing a token answered 500 once its error replies were documented, because it
+# returned the bare body and Ninja took that for a 200
+def test_issuing_through_the_api_is_201_with_no_store(api_as, clerk):
+    response = api_as(clerk).post("/access/tokens", {"name": "ci"})
+    assert response.status_code == 201
+    assert response["Cache-Control"] == "no-store"
+
+
 def test_a_revoked_token_gets_401(api_as, clerk):
     api = api_as(clerk)
     secret = api.post("/access/tokens", {"name": "ci"}).json()["secret"]

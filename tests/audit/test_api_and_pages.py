@@ -95,6 +95,22 @@ def test_audit_events_api_pages_with_limit_and_offset(chain, auditor, api_as):
     assert refused.json()["code"] == "invalid"
 
 
+# found by schemathesis (tests/test_api_schema.py): an offset past a 64-bit integer went into SQL, a 500
+def test_audit_events_api_refuses_an_offset_the_database_cannot_take(chain, auditor, api_as):
+    api = api_as(auditor)
+    refused = api.get("/audit/events", offset=2**63)
+    assert refused.status_code == 422
+    assert (refused.json()["code"], refused.json()["field"]) == ("invalid", "offset")
+    assert api.get("/audit/events", offset=2**63 - 1).json()["items"] == []
+
+
+# found by schemathesis: PostgreSQL cannot compare text holding NUL, so such a filter was a 500
+def test_audit_events_api_refuses_a_filter_with_a_nul_character(chain, auditor, api_as):
+    response = api_as(auditor).get("/audit/events", action="customers.\x00")
+    assert response.status_code == 400
+    assert (response.json()["code"], response.json()["field"]) == ("invalid", "action")
+
+
 def test_audit_events_api_caps_a_page_at_500_events(chain, auditor, api_as):
     for _ in range(500):
         record(auditor, auditor)

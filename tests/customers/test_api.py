@@ -283,3 +283,60 @@ def test_an_import_retried_with_its_idempotency_key_imports_once(api_as, clerk: 
     assert responses[1].json() == responses[0].json()
     assert Customer.objects.count() == 1
     assert AuditEvent.objects.filter(action="customers.imported").count() == 1
+
+
+# found by schemathesis (tests/test_api_schema.py): SQLite cannot compare an integer past 64 bits, so a
+# huge customer id in a contact's or an address's path was a 500
+def test_an_id_too_large_for_the_database_is_422(api_as, clerk: User, unchanged) -> None:
+    customer = create_customer(clerk)
+    api = api_as(clerk)
+    too_large = 2**70
+    with unchanged():
+        contact = api.patch(f"/customers/{too_large}/contacts/1", {"name": "X"})
+        address = api.patch(f"/customers/{customer.pk}/addresses/{too_large}", {"city": "X"})
+    assert (contact.status_code, contact.json()["field"]) == (422, "customer_id")
+    assert (address.status_code, address.json()["field"]) == (422, "address_id")
+    assert api.get(f"/customers/{too_large}").status_code == 422
+
+
+# found by schemathesis: `?offset=` past a 64-bit integer went into SQL and came back as a 500
+def test_a_page_offset_too_large_for_the_database_is_422(api_as, clerk: User) -> None:
+    api = api_as(clerk)
+    refused = api.get("/customers/", offset=2**63)
+    assert (refused.status_code, refused.json()["field"]) == (422, "offset")
+    assert api.get("/customers/", offset=2**63 - 1, limit=2**63 - 1).json()["items"] == []
+
+
+# found by schemathesis: Pydantic read a number as a Unix timestamp, booking a balance in 1970
+def test_an_opening_balance_date_must_be_written_as_a_date(api_as, supervisor: User, unchanged) -> None:
+    customer = create_customer(supervisor)
+    api = api_as(supervisor)
+    body = {"amount": "10.00", "currency": "EUR", "balance_on": "0", "reference": "OB-1"}
+    with unchanged():
+        response = api.post(f"/customers/{customer.pk}/opening-balances", body)
+    assert (response.status_code, response.json()["field"]) == (422, "balance_on")
+
+
+# found by schemathesis: a request without the file got 422 with no `rejects`, which the schema required,
+# and named the field "file.file"
+def test_an_import_without_a_file_is_422_naming_the_file(api_as, clerk: User, unchanged) -> None:
+    api = api_as(clerk)
+    with unchanged():
+        response = api.client.post("/api/v1/customers/import", {})
+    assert response.status_code == 422
+    assert response.json()["message"] == "file: Field required"
+    assert (response.json()["code"], response.json()["field"]) == ("invalid", "file")
+
+
+# found by schemathesis: PostgreSQL can neither store nor compare text holding NUL, which was a 500
+def test_text_with_a_nul_character_is_400_naming_the_field(api_as, supervisor: User, unchanged) -> None:
+    customer = create_customer(supervisor)
+    api = api_as(supervisor)
+    balance = {"amount": "10.00", "currency": "EUR", "balance_on": "2025-01-31", "reference": "OB\x00"}
+    with unchanged():
+        searched = api.get("/customers/", search="a\x00")
+        exported = api.get("/customers/export.csv", tag="\x00")
+        posted = api.post(f"/customers/{customer.pk}/opening-balances", balance)
+    assert (searched.status_code, searched.json()["field"]) == (400, "search")
+    assert (exported.status_code, exported.json()["field"]) == (400, "tag")
+    assert (posted.status_code, posted.json()["field"]) == (400, "reference")

@@ -324,3 +324,73 @@ def test_accounts_endpoints(api_as, supervisor, clerk):
         == 403
     )
     assert AccountingPeriod.objects.count() == 0
+
+
+# found by schemathesis (tests/test_api_schema.py): Pydantic read a number as a Unix timestamp, so a
+# mistyped `0` closed the period of January 1970 and `as_of=0` reported the book as of 1970
+@pytest.mark.parametrize("start_on", ["0", "1741910400", "2025-3-1"])
+def test_a_period_is_named_by_its_date_never_a_number(api_as, supervisor, start_on):
+    client = api_as(supervisor)
+    before = book_state()
+    response = client.post(f"/ledger/periods/{start_on}/close")
+    assert response.status_code == 422
+    assert response.json()["message"] == "start_on: a date is written YYYY-MM-DD"
+    assert response.json()["field"] == "start_on"
+    assert book_state() == before
+    assert not AuditEvent.objects.filter(action="ledger.period_closed").exists()
+
+
+def test_a_number_is_not_taken_for_a_date_in_queries_or_bodies(api_as, supervisor):
+    client = api_as(supervisor)
+    assert client.get("/ledger/trial-balance", as_of=0).json()["field"] == "as_of"
+    assert client.get("/ledger/entries", posted_from="1741910400").status_code == 422
+    before = book_state()
+    response = post_raw(client, "/ledger/entries", json.dumps(entry_body(posted_on=1741910400)))
+    assert (response.status_code, response.json()["field"]) == (422, "posted_on")
+    assert book_state() == before
+
+
+# found by schemathesis: an id past a 64-bit integer reached the database and came back as a 500
+def test_an_id_too_large_for_the_database_is_422(api_as, supervisor):
+    client = api_as(supervisor)
+    too_large = 2**63
+    assert client.get(f"/ledger/entries/{too_large}").status_code == 422
+    before = book_state()
+    body = entry_body()
+    body["lines"][1]["customer_id"] = too_large
+    response = client.post("/ledger/entries", body)
+    assert (response.status_code, response.json()["field"]) == (422, "lines.1.customer_id")
+    assert book_state() == before
+
+
+# found by schemathesis: a body that is not JSON got Ninja's own {"detail": ...}, not our error shape
+def test_a_body_that_is_not_json_is_400_in_the_error_shape(api_as, supervisor):
+    client = api_as(supervisor)
+    before = book_state()
+    response = post_raw(client, "/ledger/entries", "{not json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "message": "the request body is not valid JSON",
+        "field": None,
+    }
+    assert book_state() == before
+
+
+# found by schemathesis: PostgreSQL can neither store nor compare text holding NUL, which was a 500
+def test_text_with_a_nul_character_is_400_naming_the_field(api_as, supervisor):
+    client = api_as(supervisor)
+    before = book_state()
+    body = entry_body()
+    body["lines"][1]["memo"] = "fee\x00"
+    response = client.post("/ledger/entries", body)
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "message": "lines.1.memo holds a NUL character, which text may not contain",
+        "field": "lines.1.memo",
+    }
+    account = client.post("/ledger/accounts", {"code": "4711", "name": "\x00", "type": "revenue"})
+    assert (account.status_code, account.json()["field"]) == (400, "name")
+    assert book_state() == before
+    assert client.get("/ledger/entries", memo="\x00").json()["field"] == "memo"

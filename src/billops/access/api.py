@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from billops.access import selectors, services
+from billops.core.schemas import WRITE_ERRORS, RowId, errors
 
 router = Router()
 
@@ -35,25 +36,24 @@ class NewTokenOut(TokenOut):
     secret: str  # shown once; only its hash is stored
 
 
-@router.get("/me", response=MeOut)
+@router.get("/me", response={200: MeOut, **errors()})
 def me(request: HttpRequest) -> object:
     return request.auth  # type: ignore[attr-defined]
 
 
-@router.get("/tokens", response=list[TokenOut])
+@router.get("/tokens", response={200: list[TokenOut], **errors()})
 def list_tokens(request: HttpRequest) -> object:
     return selectors.list_tokens(user=request.auth)  # type: ignore[attr-defined]
 
 
-@router.post("/tokens", response={201: NewTokenOut})
+@router.post("/tokens", response={201: NewTokenOut, **errors(*WRITE_ERRORS)})
 def issue_token(request: HttpRequest, payload: TokenIn, response: HttpResponse) -> object:
     user = request.auth  # type: ignore[attr-defined]
     response["Cache-Control"] = "no-store"  # the secret must not be cached, nor kept for an idempotent replay
     token, secret = services.issue_api_token(user=user, name=payload.name, actor=user)
-    # the one declared response is the 201; a (status, body) tuple is deprecated in Ninja 1.7
-    return {**TokenOut.from_orm(token).model_dump(), "secret": secret}
+    return Status(201, {**TokenOut.from_orm(token).model_dump(), "secret": secret})
 
 
-@router.post("/tokens/{token_id}/revoke", response=TokenOut)
-def revoke_token(request: HttpRequest, token_id: int) -> object:
+@router.post("/tokens/{token_id}/revoke", response={200: TokenOut, **errors(*WRITE_ERRORS, 404)})
+def revoke_token(request: HttpRequest, token_id: RowId) -> object:
     return services.revoke_api_token(token_id=token_id, actor=request.auth)  # type: ignore[attr-defined]

@@ -7,9 +7,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from billops.audit import selectors
+from billops.core.schemas import QUERY_ERRORS, LimitOffset, errors
 
 router = Router()
 
@@ -41,14 +42,14 @@ class VerifyOut(Schema):
 MAX_PAGE = 500  # one request never drags the whole trail out of the database
 
 
-@router.get("/events", response=list[EventOut])
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
+@router.get("/events", response={200: list[EventOut], **errors(*QUERY_ERRORS)})
+@paginate(LimitOffset, max_limit=MAX_PAGE)
 def list_events(
     request: HttpRequest, action: str = "", target_type: str = "", target_id: str = "", actor: str = ""
 ) -> object:
     return selectors.list_events(action=action, target_type=target_type, target_id=target_id, actor=actor)
 
 
-@router.get("/verify", response=VerifyOut)
+@router.get("/verify", response={200: VerifyOut, **errors()})
 def verify(request: HttpRequest) -> object:
     return selectors.verify_chain()

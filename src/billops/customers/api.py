@@ -14,11 +14,22 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from billops.core.errors import InvalidInput
 from billops.core.money import money
-from billops.core.schemas import AmountIn, AmountOut, StrictIn
+from billops.core.schemas import (
+    QUERY_ERRORS,
+    WRITE_ERRORS,
+    AmountIn,
+    AmountOut,
+    DateIn,
+    ErrorOut,
+    LimitOffset,
+    RowId,
+    StrictIn,
+    errors,
+)
 from billops.customers import exports, selectors, services
 from billops.customers.fileformat import MAX_FILE_BYTES
 from billops.customers.models import Address, Contact, Customer
@@ -73,10 +84,10 @@ class CustomerIn(StrictIn):
     tax_id: str = ""
     tax_status: str = Customer.TaxStatus.TAXABLE
     exemption_certificate: str = ""
-    exemption_expires_on: date | None = None
+    exemption_expires_on: DateIn | None = None
     cycle: str = Customer.Cycle.MONTHLY
     cycle_day: int | None = None
-    anniversary_on: date | None = None
+    anniversary_on: DateIn | None = None
     credit_limit: AmountIn = Decimal(0)
     remittance_instructions: str = ""
     delivery_method: str = Customer.Delivery.EMAIL
@@ -103,10 +114,10 @@ class CustomerChangeIn(StrictIn):
     tax_id: str | None = None
     tax_status: str | None = None
     exemption_certificate: str | None = None
-    exemption_expires_on: date | None = None
+    exemption_expires_on: DateIn | None = None
     cycle: str | None = None
     cycle_day: int | None = None
-    anniversary_on: date | None = None
+    anniversary_on: DateIn | None = None
     remittance_instructions: str | None = None
     delivery_method: str | None = None
     einvoice_endpoint_id: str | None = None
@@ -146,7 +157,7 @@ class CreditLimitIn(StrictIn):
 class OpeningBalanceIn(StrictIn):
     amount: AmountIn  # positive = the customer owes us; negative = a credit carried over
     currency: str
-    balance_on: date
+    balance_on: DateIn
     reference: str
 
 
@@ -262,10 +273,7 @@ class ImportOut(Schema):
     customer_ids: list[int]
 
 
-class ImportRejectedOut(Schema):
-    code: str
-    message: str
-    field: str | None
+class ImportRejectedOut(ErrorOut):
     rejects: list[RejectOut]
     rejects_csv: str
 
@@ -278,13 +286,22 @@ def _fresh(customer: Customer) -> Customer:
     return selectors.get_customer(customer.pk)
 
 
-@router.get("/", response=list[CustomerSummaryOut])
-@paginate(LimitOffsetPagination)
+CSV, XLSX = "text/csv", exports.XLSX_CONTENT_TYPE
+
+
+def _file_reply(media_type: str) -> dict[str, Any]:
+    """OpenAPI for a 200 that is a file to save, not JSON."""
+    content = {media_type: {"schema": {"type": "string", "format": "binary"}}}
+    return {"responses": {200: {"description": "OK", "content": content}}}
+
+
+@router.get("/", response={200: list[CustomerSummaryOut], **errors(*QUERY_ERRORS)})
+@paginate(LimitOffset)
 def list_customers(request: HttpRequest, filters: Query[CustomerListFilters]) -> object:
     return selectors.list_customers(**filters.model_dump())
 
 
-@router.post("/", response={201: CustomerOut})
+@router.post("/", response={201: CustomerOut, **errors(*WRITE_ERRORS, 404)})
 def create_customer(request: HttpRequest, payload: CustomerIn) -> object:
     fields = payload.model_dump(exclude={"contacts", "addresses"})
     data = CustomerData(
@@ -296,17 +313,21 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> object:
     return Status(201, _fresh(customer))
 
 
-@router.get("/export.csv")
+@router.get("/export.csv", response={200: None, **errors(*QUERY_ERRORS)}, openapi_extra=_file_reply(CSV))
 def export_csv(request: HttpRequest, filters: Query[CustomerFilters]) -> HttpResponse:
     return exports.download(selectors.list_customers(**filters.model_dump()), "csv")
 
 
-@router.get("/export.xlsx")
+@router.get("/export.xlsx", response={200: None, **errors(*QUERY_ERRORS)}, openapi_extra=_file_reply(XLSX))
 def export_xlsx(request: HttpRequest, filters: Query[CustomerFilters]) -> HttpResponse:
     return exports.download(selectors.list_customers(**filters.model_dump()), "xlsx")
 
 
-@router.post("/import", response={200: ImportOut, 422: ImportRejectedOut})
+@router.post(
+    "/import",
+    # a 422 is either the rejected rows or, like anywhere else, a request that does not fit the schema
+    response={200: ImportOut, **errors(*WRITE_ERRORS), 422: ImportRejectedOut | ErrorOut},
+)
 def import_customers(request: HttpRequest, file: UploadedFile = File(...)) -> object:  # noqa: B008
     """All or nothing: 200 with what was created, or 422 with every problem by row and column."""
     if file.size and file.size > MAX_FILE_BYTES:
@@ -335,7 +356,7 @@ def import_customers(request: HttpRequest, file: UploadedFile = File(...)) -> ob
     )
 
 
-@router.get("/terms", response=list[dict[str, Any]])
+@router.get("/terms", response={200: list[dict[str, Any]], **errors()})
 def list_terms(request: HttpRequest) -> object:
     return [
         {"code": t.code, "name": t.name, "kind": t.kind, "days": t.days, "day_of_month": t.day_of_month,
@@ -344,42 +365,44 @@ def list_terms(request: HttpRequest) -> object:
     ]  # fmt: skip
 
 
-@router.get("/{customer_id}", response=CustomerOut)
-def get_customer(request: HttpRequest, customer_id: int) -> object:
+@router.get("/{customer_id}", response={200: CustomerOut, **errors(404, 422)})
+def get_customer(request: HttpRequest, customer_id: RowId) -> object:
     return selectors.get_customer(customer_id)
 
 
-@router.patch("/{customer_id}", response=CustomerOut)
-def change_customer(request: HttpRequest, customer_id: int, payload: CustomerChangeIn) -> object:
+@router.patch("/{customer_id}", response={200: CustomerOut, **errors(*WRITE_ERRORS, 404)})
+def change_customer(request: HttpRequest, customer_id: RowId, payload: CustomerChangeIn) -> object:
     changes = payload.model_dump(exclude_unset=True)
     customer = services.change_customer(customer_id=customer_id, changes=changes, actor=_actor(request))
     return _fresh(customer)
 
 
-@router.post("/{customer_id}/credit-hold", response=CustomerOut)
-def place_credit_hold(request: HttpRequest, customer_id: int, payload: CreditHoldIn) -> object:
+@router.post("/{customer_id}/credit-hold", response={200: CustomerOut, **errors(*WRITE_ERRORS, 404)})
+def place_credit_hold(request: HttpRequest, customer_id: RowId, payload: CreditHoldIn) -> object:
     customer = services.place_credit_hold(
         customer_id=customer_id, reason=payload.reason, actor=_actor(request)
     )
     return _fresh(customer)
 
 
-@router.post("/{customer_id}/credit-hold/release", response=CustomerOut)
-def release_credit_hold(request: HttpRequest, customer_id: int, payload: ReleaseIn) -> object:
+@router.post("/{customer_id}/credit-hold/release", response={200: CustomerOut, **errors(*WRITE_ERRORS, 404)})
+def release_credit_hold(request: HttpRequest, customer_id: RowId, payload: ReleaseIn) -> object:
     customer = services.release_credit_hold(customer_id=customer_id, note=payload.note, actor=_actor(request))
     return _fresh(customer)
 
 
-@router.post("/{customer_id}/credit-limit", response=CustomerOut)
-def set_credit_limit(request: HttpRequest, customer_id: int, payload: CreditLimitIn) -> object:
+@router.post("/{customer_id}/credit-limit", response={200: CustomerOut, **errors(*WRITE_ERRORS, 404)})
+def set_credit_limit(request: HttpRequest, customer_id: RowId, payload: CreditLimitIn) -> object:
     customer = services.set_credit_limit(
         customer_id=customer_id, credit_limit=payload.credit_limit, actor=_actor(request)
     )
     return _fresh(customer)
 
 
-@router.post("/{customer_id}/opening-balances", response={201: OpeningBalanceOut})
-def post_opening_balance(request: HttpRequest, customer_id: int, payload: OpeningBalanceIn) -> object:
+@router.post(
+    "/{customer_id}/opening-balances", response={201: OpeningBalanceOut, **errors(*WRITE_ERRORS, 404)}
+)
+def post_opening_balance(request: HttpRequest, customer_id: RowId, payload: OpeningBalanceIn) -> object:
     balance = services.post_opening_balance(
         customer_id=customer_id,
         amount=money(payload.amount, payload.currency),
@@ -390,37 +413,41 @@ def post_opening_balance(request: HttpRequest, customer_id: int, payload: Openin
     return Status(201, balance)
 
 
-@router.post("/{customer_id}/contacts", response={201: ContactOut})
-def add_contact(request: HttpRequest, customer_id: int, payload: ContactIn) -> object:
+@router.post("/{customer_id}/contacts", response={201: ContactOut, **errors(*WRITE_ERRORS, 404)})
+def add_contact(request: HttpRequest, customer_id: RowId, payload: ContactIn) -> object:
     data = ContactData(**payload.model_dump())
     return Status(201, services.add_contact(customer_id=customer_id, data=data, actor=_actor(request)))
 
 
-@router.patch("/{customer_id}/contacts/{contact_id}", response=ContactOut)
+@router.patch(
+    "/{customer_id}/contacts/{contact_id}", response={200: ContactOut, **errors(*WRITE_ERRORS, 404)}
+)
 def change_contact(
-    request: HttpRequest, customer_id: int, contact_id: int, payload: ContactChangeIn
+    request: HttpRequest, customer_id: RowId, contact_id: RowId, payload: ContactChangeIn
 ) -> object:
     selectors.get_contact(customer_id=customer_id, contact_id=contact_id)  # NotFound if not this customer's
     changes = payload.model_dump(exclude_unset=True)
     return services.change_contact(contact_id=contact_id, changes=changes, actor=_actor(request))
 
 
-@router.post("/{customer_id}/addresses", response={201: AddressOut})
-def add_address(request: HttpRequest, customer_id: int, payload: AddressIn) -> object:
+@router.post("/{customer_id}/addresses", response={201: AddressOut, **errors(*WRITE_ERRORS, 404)})
+def add_address(request: HttpRequest, customer_id: RowId, payload: AddressIn) -> object:
     data = AddressData(**payload.model_dump())
     return Status(201, services.add_address(customer_id=customer_id, data=data, actor=_actor(request)))
 
 
-@router.patch("/{customer_id}/addresses/{address_id}", response=AddressOut)
+@router.patch(
+    "/{customer_id}/addresses/{address_id}", response={200: AddressOut, **errors(*WRITE_ERRORS, 404)}
+)
 def change_address(
-    request: HttpRequest, customer_id: int, address_id: int, payload: AddressChangeIn
+    request: HttpRequest, customer_id: RowId, address_id: RowId, payload: AddressChangeIn
 ) -> object:
     selectors.get_address(customer_id=customer_id, address_id=address_id)  # NotFound if not this customer's
     changes = payload.model_dump(exclude_unset=True)
     return services.change_address(address_id=address_id, changes=changes, actor=_actor(request))
 
 
-@router.get("/{customer_id}/history", response=list[EventOut])
-@paginate(LimitOffsetPagination)
-def history(request: HttpRequest, customer_id: int) -> object:
+@router.get("/{customer_id}/history", response={200: list[EventOut], **errors(*QUERY_ERRORS, 404)})
+@paginate(LimitOffset)
+def history(request: HttpRequest, customer_id: RowId) -> object:
     return selectors.history(selectors.get_customer(customer_id))

@@ -13,12 +13,22 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from billops.core.currencies import validate_currency
 from billops.core.errors import InvalidInput
 from billops.core.money import Money, round_money
-from billops.core.schemas import AmountIn, AmountOut, StrictIn
+from billops.core.schemas import (
+    QUERY_ERRORS,
+    WRITE_ERRORS,
+    AmountIn,
+    AmountOut,
+    DateIn,
+    LimitOffset,
+    RowId,
+    StrictIn,
+    errors,
+)
 from billops.ledger import selectors, services
 from billops.ledger.models import Account, AccountingPeriod, JournalEntry, JournalLine
 from billops.ledger.posting import Line
@@ -56,12 +66,12 @@ class AccountIn(StrictIn):
     purpose: str | None = None
 
 
-@router.get("/accounts", response=list[AccountOut])
+@router.get("/accounts", response={200: list[AccountOut], **errors(*QUERY_ERRORS)})
 def list_accounts(request: HttpRequest, active_only: bool = False) -> object:
     return selectors.list_accounts(active_only=active_only)
 
 
-@router.post("/accounts", response={201: AccountOut})
+@router.post("/accounts", response={201: AccountOut, **errors(*WRITE_ERRORS)})
 def create_account(request: HttpRequest, payload: AccountIn) -> object:
     account = services.create_account(
         code=payload.code,
@@ -98,18 +108,18 @@ class ReasonIn(StrictIn):
     reason: str
 
 
-@router.get("/periods", response=list[PeriodOut])
+@router.get("/periods", response={200: list[PeriodOut], **errors()})
 def list_periods(request: HttpRequest) -> object:
     return selectors.list_periods()
 
 
-@router.post("/periods/{start_on}/close", response=PeriodOut)
-def close_period(request: HttpRequest, start_on: date) -> object:
+@router.post("/periods/{start_on}/close", response={200: PeriodOut, **errors(*WRITE_ERRORS, 404)})
+def close_period(request: HttpRequest, start_on: DateIn) -> object:
     return services.close_period(start_on=start_on, actor=_actor(request))
 
 
-@router.post("/periods/{start_on}/reopen", response=PeriodOut)
-def reopen_period(request: HttpRequest, start_on: date, payload: ReasonIn) -> object:
+@router.post("/periods/{start_on}/reopen", response={200: PeriodOut, **errors(*WRITE_ERRORS, 404)})
+def reopen_period(request: HttpRequest, start_on: DateIn, payload: ReasonIn) -> object:
     return services.reopen_period(start_on=start_on, reason=payload.reason, actor=_actor(request))
 
 
@@ -180,18 +190,18 @@ class LineIn(StrictIn):
     currency: str
     debit: AmountIn | None = None
     credit: AmountIn | None = None
-    customer_id: int | None = None
+    customer_id: RowId | None = None
     memo: str = ""
 
 
 class EntryIn(StrictIn):
-    posted_on: date
+    posted_on: DateIn
     memo: str
     lines: list[LineIn]
 
 
 class ReverseIn(StrictIn):
-    posted_on: date
+    posted_on: DateIn
     reason: str
 
 
@@ -223,8 +233,8 @@ def _lines(payload: EntryIn) -> list[Line]:
 class EntryFilters(Schema):
     """Query parameters of the journal list: each one left out matches every entry."""
 
-    posted_from: date | None = None
-    posted_to: date | None = None
+    posted_from: DateIn | None = None
+    posted_to: DateIn | None = None
     account: str = ""  # an account code
     customer_id: int | None = None
     source_type: str = ""
@@ -232,18 +242,18 @@ class EntryFilters(Schema):
     memo: str = ""  # part of the memo
 
 
-@router.get("/entries", response=list[EntryOut])
-@paginate(LimitOffsetPagination)
+@router.get("/entries", response={200: list[EntryOut], **errors(*QUERY_ERRORS)})
+@paginate(LimitOffset)
 def list_entries(request: HttpRequest, filters: Query[EntryFilters]) -> object:
     return selectors.list_entries(**filters.model_dump())
 
 
-@router.get("/entries/{entry_id}", response=EntryOut)
-def get_entry(request: HttpRequest, entry_id: int) -> object:
+@router.get("/entries/{entry_id}", response={200: EntryOut, **errors(404, 422)})
+def get_entry(request: HttpRequest, entry_id: RowId) -> object:
     return selectors.get_entry(entry_id)
 
 
-@router.post("/entries", response={201: EntryOut})
+@router.post("/entries", response={201: EntryOut, **errors(*WRITE_ERRORS, 404)})
 def post_manual_entry(request: HttpRequest, payload: EntryIn) -> object:
     entry = services.post_manual_entry(
         on=payload.posted_on, lines=_lines(payload), memo=payload.memo, actor=_actor(request)
@@ -251,8 +261,8 @@ def post_manual_entry(request: HttpRequest, payload: EntryIn) -> object:
     return Status(201, selectors.get_entry(entry.pk))
 
 
-@router.post("/entries/{entry_id}/reverse", response={201: EntryOut})
-def reverse_entry(request: HttpRequest, entry_id: int, payload: ReverseIn) -> object:
+@router.post("/entries/{entry_id}/reverse", response={201: EntryOut, **errors(*WRITE_ERRORS, 404)})
+def reverse_entry(request: HttpRequest, entry_id: RowId, payload: ReverseIn) -> object:
     reversal = services.reverse_entry(
         entry_id=entry_id, on=payload.posted_on, reason=payload.reason, actor=_actor(request)
     )
@@ -285,8 +295,8 @@ class TrialBalanceOut(Schema):
     totals: list[CurrencyTotalOut]
 
 
-@router.get("/trial-balance", response=TrialBalanceOut)
-def trial_balance(request: HttpRequest, as_of: date | None = None, currency: str = "") -> object:
+@router.get("/trial-balance", response={200: TrialBalanceOut, **errors(*QUERY_ERRORS)})
+def trial_balance(request: HttpRequest, as_of: DateIn | None = None, currency: str = "") -> object:
     if currency:
         validate_currency(currency)
     report = selectors.trial_balance(as_of=as_of or timezone.localdate(), currency=currency or None)
