@@ -196,6 +196,19 @@ def test_check_prints_the_failed_invariant_and_exits_3(
 # --- tampering, one fault per test ---------------------------------------------------------------------
 
 
+def test_every_changed_entry_is_named_not_only_the_first(
+    book: Book, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # memos are covered by the digest but not by the balances: only I4 can see these changes
+    first, second = book.acme_opening.journal_entry_id, book.manual.pk
+    tamper("UPDATE ledger_journalline SET memo = 'edited' WHERE entry_id IN (%s, %s)", [first, second])
+
+    report = check_fails(capsys)
+
+    assert failing(report) == {"I4": [digest_broken(first), digest_broken(second)]}
+    assert report["invariants"]["I4"]["problem_count"] == 2
+
+
 def test_a_changed_debit_unbalances_the_entry_and_breaks_its_digest(
     book: Book, capsys: pytest.CaptureFixture[str]
 ) -> None:

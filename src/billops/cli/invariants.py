@@ -113,11 +113,10 @@ def nothing_changed() -> dict[str, Any]:
     chain = verify_chain()
     if not chain.ok:
         problems.append(f"audit chain: {chain.problem}")
-    changed = ledger.verify_entry_digests()
-    if changed:
-        problems.append(
-            f"journal entry {changed.pk} was changed after posting (its digest no longer matches)"
-        )
+    problems += [
+        f"journal entry {entry_id} was changed after posting (its digest no longer matches)"
+        for entry_id in ledger.verify_entry_digests()
+    ]
     return _result(problems, audit_events=chain.events, last_seq=chain.last_seq, last_hash=chain.last_hash)
 
 

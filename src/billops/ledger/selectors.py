@@ -349,15 +349,16 @@ def verify_running_balances() -> list[str]:
     return problems
 
 
-def verify_entry_digests() -> JournalEntry | None:
-    """The first entry whose lines or content no longer match its stored digest, or None."""
+def verify_entry_digests() -> list[int]:
+    """The ids of the entries whose lines or content no longer match their stored digest (empty when none)."""
     entries = JournalEntry.objects.order_by("id").prefetch_related(
         Prefetch("lines", JournalLine.objects.order_by("line_no"))
     )
-    for entry in entries.iterator(chunk_size=1000):
-        if entry_digest(entry, entry.lines.all()) != entry.digest:
-            return entry
-    return None
+    return [
+        entry.pk
+        for entry in entries.iterator(chunk_size=1000)
+        if entry_digest(entry, entry.lines.all()) != entry.digest
+    ]
 
 
 class Residual(NamedTuple):
