@@ -1,5 +1,5 @@
-"""Database helpers: optional list filters for the selectors, and, for migrations, PostgreSQL triggers
-that make rows immutable.
+"""Database helpers: optional list filters for the selectors, deadlocks reported as conflicts, and, for
+migrations, PostgreSQL triggers that make rows immutable.
 
 The services never change posted rows; these triggers are the second line of defence against raw SQL.
 SQLite has no such guard, which is why `billops check` re-verifies hashes and digests.
@@ -7,9 +7,33 @@ SQLite has no such guard, which is why `billops check` re-verifies hashes and di
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
-from django.db import migrations
+from django.db import OperationalError, migrations
+
+from billops.core.errors import Conflict
+
+P = ParamSpec("P")
+R = TypeVar("R")
+DEADLOCK_SQLSTATE = "40P01"
+
+
+def deadlock_as_conflict(action: Callable[P, R]) -> Callable[P, R]:
+    """Wrap a durable service: when PostgreSQL breaks a deadlock by failing this transaction (already
+    rolled back, nothing written), the caller gets a Conflict (409) to retry instead of a database error."""
+
+    @functools.wraps(action)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return action(*args, **kwargs)
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != DEADLOCK_SQLSTATE:
+                raise
+            raise Conflict("another change to the same records ran at the same moment; try again") from exc
+
+    return run
 
 
 def given(**lookups: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from billops.access.models import User
 from billops.access.permissions import can, require_permission
 from billops.audit.services import changed_fields, json_safe, record_event
+from billops.core.db import deadlock_as_conflict
 from billops.core.errors import Conflict, DomainError, Duplicate, InvalidInput, NotFound, PermissionDenied
 from billops.core.money import money
 from billops.customers.errors import HierarchyCycle, raise_errors
@@ -84,6 +85,7 @@ def create_customer(*, data: CustomerData, actor: User) -> Customer:
     return customer
 
 
+@deadlock_as_conflict  # two moves in a hierarchy lock the same rows in opposite orders
 @transaction.atomic(durable=True)
 def change_customer(*, customer_id: int, changes: Mapping[str, Any], actor: User) -> Customer:
     """Change master data fields; the audit event holds only the fields that changed. The credit
