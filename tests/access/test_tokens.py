@@ -1,6 +1,7 @@
 """API tokens: issuing, authenticating with the secret, revoking; only a hash is ever stored."""
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -31,6 +32,20 @@ def test_an_issued_secret_authenticates(clerk):
     assert response.json() == {"username": "clerk", "role": "clerk", "email": ""}
     token.refresh_from_db()
     assert token.last_used_at is not None
+
+
+def test_last_use_is_recorded_to_the_minute_not_on_every_request(clerk):
+    token, secret = issue_api_token(user=clerk, name="billing robot", actor=clerk)
+    me(secret)
+    token.refresh_from_db()
+    first_use = token.last_used_at
+    me(secret)
+    token.refresh_from_db()
+    assert token.last_used_at == first_use  # within the minute: no write
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=first_use - timedelta(minutes=2))
+    me(secret)
+    token.refresh_from_db()
+    assert token.last_used_at > first_use
 
 
 def test_an_issued_token_is_named_prefixed_and_audited(clerk):

@@ -187,10 +187,6 @@ class Customer(models.Model):
         return f"{self.account_number} {self.legal_name}"
 
     @property
-    def display_name(self) -> str:
-        return self.trading_name or self.legal_name
-
-    @property
     def credit_limit_money(self) -> Money:
         """The credit limit at the currency's minor unit (the column keeps six places)."""
         return round_money(self.credit_limit, self.currency)

@@ -27,10 +27,6 @@ class AccountType(models.TextChoices):
     EXPENSE = "expense", "Expense"
 
 
-# asset and expense accounts normally carry a debit balance, the others a credit balance
-DEBIT_NORMAL_TYPES = frozenset({AccountType.ASSET, AccountType.EXPENSE})
-
-
 class AccountPurpose(models.TextChoices):
     """The control accounts that business services post to; at most one account has each purpose."""
 
@@ -67,10 +63,6 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
-
-    @property
-    def is_debit_normal(self) -> bool:
-        return self.type in DEBIT_NORMAL_TYPES
 
 
 class PeriodStatus(models.TextChoices):

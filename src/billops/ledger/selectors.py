@@ -244,13 +244,6 @@ def get_entry(entry_id: int) -> JournalEntry:
     return found
 
 
-def entries_for_source(*, source_type: str, source_id: str) -> QuerySet[JournalEntry]:
-    """The entries that posted a business document, oldest first (the posting, then any reversal)."""
-    return _with_lines(
-        JournalEntry.objects.filter(source_type=source_type, source_id=source_id).order_by("id")
-    )
-
-
 def entry_totals(entry: JournalEntry) -> list[Money]:
     """The entry's debits per currency (equal to its credits), from its prefetched lines."""
     totals: dict[str, Money] = {}
@@ -297,13 +290,6 @@ def entry_snapshot(entry: JournalEntry) -> dict[str, Any]:
 def list_periods() -> QuerySet[AccountingPeriod]:
     """Newest first."""
     return AccountingPeriod.objects.select_related("closed_by", "reopened_by").order_by("-start_on")
-
-
-def get_period(start_on: date) -> AccountingPeriod:
-    found = list_periods().filter(start_on=start_on).first()
-    if found is None:
-        raise NotFound(f"there is no period starting {start_on.isoformat()}", field="start_on")
-    return found
 
 
 def current_open_period() -> AccountingPeriod | None:

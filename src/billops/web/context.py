@@ -5,20 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 
 NAVIGATION = [
-    ("Customers", "customers:list", "/customers/"),
-    ("Chart of accounts", "ledger:accounts", "/ledger/accounts/"),
-    ("Trial balance", "ledger:trial_balance", "/ledger/trial-balance/"),
-    ("Journal", "ledger:journal", "/ledger/journal/"),
-    ("Periods", "ledger:periods", "/ledger/periods/"),
-    ("Audit log", "audit:log", "/audit/"),
+    ("Customers", "customers:list"),
+    ("Chart of accounts", "ledger:accounts"),
+    ("Trial balance", "ledger:trial_balance"),
+    ("Journal", "ledger:journal"),
+    ("Periods", "ledger:periods"),
+    ("Audit log", "audit:log"),
 ]
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
+    # an item is current on its own page and on the pages below it (a customer under the customer list)
     items = [
-        {"label": label, "url_name": url_name, "active": request.path.startswith(prefix)}
-        for label, url_name, prefix in NAVIGATION
+        {"label": label, "url_name": url_name, "active": request.path.startswith(reverse(url_name))}
+        for label, url_name in NAVIGATION
     ]
     return {"navigation": items}
