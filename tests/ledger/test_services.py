@@ -167,6 +167,7 @@ def test_reversal_needs_permission_a_reason_an_entry_and_an_open_date(clerk, sup
     with pytest.raises(InvalidInput) as too_early:
         reverse_entry(entry_id=cash_sale.id, on=date(2025, 3, 9), reason="x", actor=supervisor)
     assert too_early.value.message == "a reversal cannot be dated before the entry it reverses (2025-03-10)"
+    assert book_state() == before  # none of the four refusals wrote anything
     close_period(start_on=MARCH, actor=supervisor)
     before = book_state()
     with pytest.raises(PeriodClosed):
