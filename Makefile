@@ -5,13 +5,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 VENDOR := src/billops/web/static/web/vendor
 PORT ?= 8000
+MESSAGES := $(patsubst %.po,%.mo,$(wildcard src/billops/locale/*/LC_MESSAGES/django.po))
 
 .PHONY: install run test lint test-sqlite test-postgresql test-deps bench clean
 
-install: $(VENV)/.installed $(VENDOR)/htmx.min.js
+install: $(VENV)/.installed $(VENDOR)/htmx.min.js $(MESSAGES)
 
 $(VENV)/.installed: pyproject.toml
-	tools/ensure_debian_packages.sh nodejs:node npm:npm
+	tools/ensure_debian_packages.sh nodejs:node npm:npm \
+		libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils:pdftoppm
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -22,6 +24,12 @@ $(VENDOR)/htmx.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+
+# translations are compiled on install, never committed
+$(MESSAGES) &: $(MESSAGES:.mo=.po) $(VENV)/.installed
+	tools/ensure_debian_packages.sh gettext:msgfmt
+	BILLOPS_VAR_DIR=$$(mktemp -d) $(BIN)/django-admin compilemessages --settings=billops.settings \
+		--ignore=.venv --ignore=node_modules
 
 run: install
 	$(BIN)/billops migrate

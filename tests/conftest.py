@@ -21,6 +21,9 @@ from billops.access.services import create_user, issue_api_token
 
 PASSWORD = "correct horse battery staple"
 
+# the invoicing fixtures (entity, catalog, customer) serve the invoicing, delivery and check tests alike
+pytest_plugins = ["tests.invoicing.fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
@@ -143,3 +146,24 @@ def race(count: int, action: Callable[[int], Any]) -> tuple[list[Any], list[Base
     for thread in threads:
         thread.join()
     return results, errors
+
+
+@pytest.fixture
+def smtp_sink(settings: Any) -> Any:
+    """A real SMTP server on 127.0.0.1 (a tests.mailsink.SmtpSink) that MAIL_SMTP_URL points at."""
+    from tests.mailsink import SmtpSink  # here, so a run without aiosmtpd only fails the mail tests
+
+    sink = SmtpSink()
+    sink.start()
+    settings.MAIL_SMTP_URL = sink.url
+    settings.MAIL_TIMEOUT_SECONDS = 5
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def outbox_dir(settings: Any, tmp_path: Any) -> Any:
+    """The embedded mode (no SMTP URL) with its outbox folder, a pathlib.Path, inside tmp_path."""
+    settings.MAIL_SMTP_URL = ""
+    settings.MAIL_OUTBOX_DIR = tmp_path / "outbox"
+    return settings.MAIL_OUTBOX_DIR

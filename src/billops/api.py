@@ -13,8 +13,11 @@ from ninja.parser import Parser
 from billops.access.api import router as access_router
 from billops.access.auth import TokenAuth
 from billops.audit.api import router as audit_router
+from billops.catalog.api import router as catalog_router
 from billops.core.errors import DomainError, InvalidInput
 from billops.customers.api import router as customers_router
+from billops.delivery.api import router as delivery_router
+from billops.invoicing.api import router as invoicing_router
 from billops.ledger.api import router as ledger_router
 
 # where Ninja says a bad value came from: the first part of a validation error's `loc`
@@ -108,3 +111,6 @@ api.add_router("/access/", access_router, tags=["access"])
 api.add_router("/audit/", audit_router, tags=["audit"])
 api.add_router("/ledger/", ledger_router, tags=["ledger"])
 api.add_router("/customers/", customers_router, tags=["customers"])
+api.add_router("/catalog/", catalog_router, tags=["catalog"])
+api.add_router("/invoicing/", invoicing_router, tags=["invoicing"])
+api.add_router("/delivery/", delivery_router, tags=["delivery"])

@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "billops.access",
     "billops.ledger",
     "billops.customers",
+    "billops.catalog",
+    "billops.invoicing",
+    "billops.delivery",
     "billops.web",
     "billops.cli",
     "ninja",  # serves the API docs UI from its own package instead of a CDN
@@ -120,6 +123,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = os.environ.get("BILLOPS_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -130,6 +135,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+# E-mail (docs/operations.md, "E-mail"): SMTP when BILLOPS_SMTP_URL is set, else the outbox folder.
+# smtp://host:25, smtp://user:password@host:587?starttls=1 or smtps://user:password@host:465
+MAIL_SMTP_URL = os.environ.get("BILLOPS_SMTP_URL", "")
+MAIL_FROM = os.environ.get("BILLOPS_MAIL_FROM", "billing@localhost")
+MAIL_OUTBOX_DIR = VAR_DIR / "outbox"  # embedded mode: one <message id>.eml per message
+MAIL_TIMEOUT_SECONDS = float(os.environ.get("BILLOPS_MAIL_TIMEOUT_SECONDS", "10"))  # per connect and reply
 
 LOGGING = {
     "version": 1,

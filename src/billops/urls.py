@@ -8,4 +8,7 @@ urlpatterns = [
     path("customers/", include("billops.customers.urls")),
     path("ledger/", include("billops.ledger.urls")),
     path("audit/", include("billops.audit.urls")),
+    path("catalog/", include("billops.catalog.urls")),
+    path("invoices/", include("billops.invoicing.urls")),
+    path("delivery/", include("billops.delivery.urls")),
 ]

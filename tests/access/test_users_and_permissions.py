@@ -109,17 +109,22 @@ def test_only_an_admin_may_create_users(make_user, role):
 
 # the permission table
 
+INVOICING = {
+    "invoicing.edit_drafts", "invoicing.submit", "invoicing.issue", "invoicing.void", "invoicing.credit",
+    "invoicing.send", "catalog.set_customer_price",
+}  # fmt: skip
 ALLOWED = {
     Role.CLERK: {
         "customers.create", "customers.change", "customers.import", "customers.place_credit_hold",
-        "access.manage_own_tokens",
+        "access.manage_own_tokens", *INVOICING,
     },
-    Role.COLLECTOR: {"customers.place_credit_hold", "access.manage_own_tokens"},
+    Role.COLLECTOR: {"customers.place_credit_hold", "access.manage_own_tokens", "invoicing.send"},
     Role.SUPERVISOR: {
         "customers.create", "customers.change", "customers.import", "customers.set_credit_limit",
         "customers.place_credit_hold", "customers.release_credit_hold", "customers.post_opening_balance",
         "ledger.manage_accounts", "ledger.post_manual_entry", "ledger.reverse_entry", "ledger.close_period",
-        "ledger.reopen_period", "access.manage_own_tokens",
+        "ledger.reopen_period", "access.manage_own_tokens", *INVOICING, "invoicing.approve",
+        "invoicing.override_credit_hold", "catalog.manage",
     },
     Role.AUDITOR: set(),  # read-only: its API tokens come from the operator (`billops token`)
     Role.ADMIN: set(PERMISSIONS),

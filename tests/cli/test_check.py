@@ -113,6 +113,10 @@ def test_a_book_built_through_the_services_passes_every_invariant(book: Book) ->
     assert report["counts"] == {
         "customers": 3,
         "opening_balances": 3,
+        "invoices_issued": 0,
+        "credit_notes": 0,
+        "debit_notes": 0,
+        "documents_void": 0,
         "users": 2,
         "api_tokens": 0,
         "accounts": 10,

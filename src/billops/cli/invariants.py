@@ -5,7 +5,9 @@ Each check returns {"ok": bool, …figures}; a failing one says what is wrong in
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Sum
@@ -17,6 +19,8 @@ from billops.audit.models import AuditEvent
 from billops.audit.selectors import verify_chain
 from billops.customers import selectors as customers
 from billops.customers.models import OpeningBalance
+from billops.invoicing import selectors as invoicing
+from billops.invoicing.models import DocumentType, NumberSeries
 from billops.ledger import selectors as ledger
 from billops.ledger.accounts import Purpose
 from billops.ledger.models import Account, AccountingPeriod, JournalEntry, JournalLine
@@ -26,9 +30,16 @@ MONEY_MOVING_ACTIONS = frozenset({
     "ledger.entry_posted",
     "ledger.entry_reversed",
     "customers.opening_balance_posted",
+    "invoice.issued",
+    "credit_note.issued",
+    "debit_note.issued",
+    "invoice.voided",
+    "credit_note.voided",
+    "debit_note.voided",
 })  # fmt: skip
 
 OPENING_BALANCE_SOURCE = "customers.openingbalance"  # the source_type of an opening balance's entry
+INVOICE_SOURCE = "invoicing.invoice"  # the source_type of a document's issue and void entries
 
 MAX_LISTED = 20  # problems listed per invariant; the count says how many there are
 
@@ -66,14 +77,16 @@ def receivables_match_control() -> dict[str, Any]:
     receivables = Account.objects.get(purpose=Purpose.RECEIVABLES)
     unapplied = Account.objects.get(purpose=Purpose.UNAPPLIED_CASH)
     control = ledger.balances_by_currency(account=receivables)
-    subledger = customers.open_receivables_by_currency()
+    by_customer_items = _open_items_by_customer()
+    subledger: dict[str, Decimal] = defaultdict(Decimal)
+    for (_, currency), amount in by_customer_items.items():
+        subledger[currency] += amount
     for currency in sorted(set(control) | set(subledger)):
         zero = ledger.settle(None, currency).amount  # 0.00 in EUR, 0 in JPY: printed like the others
         gl, items = control.get(currency, zero), subledger.get(currency, zero)
         if gl != items:
             problems.append(f"{currency}: open items {items} ≠ receivables account {receivables.code} {gl}")
     by_customer_gl = ledger.receivables_by_customer()
-    by_customer_items = customers.open_receivables_by_customer()
     for key in sorted(set(by_customer_gl) | set(by_customer_items), key=lambda pair: (pair[0] or 0, pair[1])):
         customer_id, currency = key
         if customer_id is None:  # named line by line below
@@ -102,14 +115,66 @@ def receivables_match_control() -> dict[str, Any]:
     )
 
 
+def _open_items_by_customer() -> dict[tuple[int | None, str], Decimal]:
+    """The receivables subledger: open opening balances and open issued documents, per customer."""
+    items: dict[tuple[int | None, str], Decimal] = defaultdict(Decimal)
+    for source in (customers.open_receivables_by_customer(), invoicing.open_items_by_customer()):
+        for key, amount in source.items():
+            items[key] += ledger.settle(amount, key[1]).amount
+    return dict(items)
+
+
 def money_files() -> dict[str, Any]:
     """I3: every line of every imported money file is posted, parked or rejected (no money files yet)."""
     return _result([], files=0, lines=0, note="bank statements and remittances arrive with payments")
 
 
-def nothing_changed() -> dict[str, Any]:
-    """I4: issued numbers gapless (no series yet), posted entries unchanged, audit chain intact."""
+def _series_problems() -> tuple[list[str], int]:
+    """Each series holds exactly the numbers 1 to next_number - 1, each once, each formatted as the series."""
     problems: list[str] = []
+    taken: dict[int, list[int]] = defaultdict(list)
+    numbered = invoicing.issued_documents().values_list("series_id", "sequence_no")
+    for series_id, sequence_no in numbered:
+        # never None: a check constraint gives every issued document its series and number
+        taken[series_id or 0].append(sequence_no or 0)
+    all_series = list(NumberSeries.objects.order_by("id"))
+    for series in all_series:
+        numbers = sorted(taken.pop(series.pk, []))
+        expected = list(range(1, series.next_number))
+        if numbers != expected:
+            missing = sorted(set(expected) - set(numbers))
+            doubled = sorted({n for n in numbers if numbers.count(n) > 1})
+            beyond = sorted(set(numbers) - set(expected))
+            detail = "; ".join(
+                f"{what} {', '.join(series.format(n) for n in found[:5])}"
+                for what, found in (
+                    ("missing", missing),
+                    ("used twice", doubled),
+                    ("beyond the series", beyond),
+                )
+                if found
+            )
+            problems.append(f"series {series}: {detail}")
+    problems += [f"documents in series {series_id}, which does not exist" for series_id in sorted(taken)]
+    mismatched = [
+        number
+        for number, series_prefix, year, sequence_no in invoicing.issued_documents().values_list(
+            "number", "series__prefix", "series__year", "sequence_no"
+        )
+        if number != f"{series_prefix}-{year}-{sequence_no:06d}"
+    ]
+    problems += [f"document {number} does not carry its series number" for number in mismatched]
+    return problems, len(all_series)
+
+
+def nothing_changed() -> dict[str, Any]:
+    """I4: issued numbers gapless per series, issued documents and posted entries unchanged, audit chain
+    intact."""
+    problems, series_count = _series_problems()
+    problems += [
+        f"issued document {number} was changed after issue ({what} no longer matches)"
+        for number, what in invoicing.verify_issued_documents()
+    ]
     chain = verify_chain()
     if not chain.ok:
         problems.append(f"audit chain: {chain.problem}")
@@ -117,7 +182,13 @@ def nothing_changed() -> dict[str, Any]:
         f"journal entry {entry_id} was changed after posting (its digest no longer matches)"
         for entry_id in ledger.verify_entry_digests()
     ]
-    return _result(problems, audit_events=chain.events, last_seq=chain.last_seq, last_hash=chain.last_hash)
+    return _result(
+        problems,
+        series=series_count,
+        audit_events=chain.events,
+        last_seq=chain.last_seq,
+        last_hash=chain.last_hash,
+    )
 
 
 def one_entry_one_event() -> dict[str, Any]:
@@ -156,6 +227,18 @@ def one_entry_one_event() -> dict[str, Any]:
             problems.append(f"{what} names journal entry {entry_id}, which does not exist")
         elif sources[entry_id] != (OPENING_BALANCE_SOURCE, str(balance_id)):
             problems.append(f"{what} names journal entry {entry_id}, which posted something else")
+    for number, issue_entry_id, void_entry_id, document_id in invoicing.issued_documents().values_list(
+        "number", "journal_entry_id", "void_entry_id", "id"
+    ):
+        for what, entry_ref in (("its issue", issue_entry_id), ("its void", void_entry_id)):
+            if entry_ref is None:
+                continue
+            if entry_ref not in sources:
+                problems.append(f"document {number} names entry {entry_ref} for {what}, which does not exist")
+            elif sources[entry_ref] != (INVOICE_SOURCE, str(document_id)):
+                problems.append(
+                    f"document {number} names entry {entry_ref} for {what}, which posted something else"
+                )
     return _result(problems, journal_entries=len(sources), money_events=len(events))
 
 
@@ -164,6 +247,10 @@ def counts() -> dict[str, int]:
     return {
         "customers": customers.count_customers(),
         "opening_balances": customers.count_opening_balances(),
+        "invoices_issued": invoicing.count_documents(DocumentType.INVOICE),
+        "credit_notes": invoicing.count_documents(DocumentType.CREDIT_NOTE),
+        "debit_notes": invoicing.count_documents(DocumentType.DEBIT_NOTE),
+        "documents_void": invoicing.issued_documents().filter(status="void").count(),
         "users": User.objects.count(),
         "api_tokens": ApiToken.objects.count(),
         "accounts": Account.objects.count(),

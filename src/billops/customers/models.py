@@ -128,6 +128,9 @@ class Customer(models.Model):
     credit_hold_reason = models.CharField(max_length=200, blank=True)
     remittance_instructions = models.TextField(blank=True)
     delivery_method = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.EMAIL)
+    document_language = models.CharField(max_length=5, blank=True)  # "en", "de", "fr"; empty = the entity's
+    po_required = models.BooleanField(default=False)  # an invoice without a PO number is not issued
+    invoice_approval_required = models.BooleanField(default=False)  # every invoice needs a second person
     einvoice_endpoint_id = models.CharField(
         max_length=60, blank=True
     )  # "<scheme>:<id>", e.g. "0088:5798000000001"

@@ -127,14 +127,8 @@ def count_opening_balances() -> int:
     return OpeningBalance.objects.count()
 
 
-def open_receivables_by_currency() -> dict[str, Decimal]:
-    """The open items of the receivables subledger per currency (opening balances until invoices exist)."""
-    sums = OpeningBalance.objects.values("currency").annotate(open=Sum("open_amount")).order_by()
-    return {row["currency"]: settle(row["open"], row["currency"]).amount for row in sums}
-
-
 def open_receivables_by_customer() -> dict[tuple[int | None, str], Decimal]:
-    """Open items per (customer id, currency), keyed as the ledger's receivables_by_customer."""
+    """Open opening balances per (customer id, currency), keyed as the ledger's receivables_by_customer."""
     sums = (
         OpeningBalance.objects.values("customer_id", "currency").annotate(open=Sum("open_amount")).order_by()
     )

@@ -243,6 +243,20 @@ def _add_to_day_balances(on: date, lines: Sequence[JournalLine]) -> None:
             rows.update(**increment)
 
 
+def mirror_lines(entry: JournalEntry) -> list[Line]:
+    """The lines that undo an entry: each debit becomes a credit and each credit a debit."""
+    return [
+        Line(
+            account=line.account,
+            money=line.amount,
+            side="credit" if line.is_debit else "debit",
+            customer_id=line.customer_id,
+            memo=line.memo,
+        )
+        for line in JournalLine.objects.filter(entry=entry).select_related("account").order_by("line_no")
+    ]
+
+
 def post_entry(
     *,
     on: date,

@@ -34,10 +34,9 @@ from billops.ledger.models import (
     AccountPurpose,
     AccountType,
     JournalEntry,
-    JournalLine,
     PeriodStatus,
 )
-from billops.ledger.posting import Line, credit, debit, locked_period, post_entry
+from billops.ledger.posting import Line, credit, debit, locked_period, mirror_lines, post_entry
 from billops.ledger.selectors import account_balances, entry_snapshot
 
 __all__ = [
@@ -130,16 +129,7 @@ def reverse_entry(*, entry_id: int, on: date, reason: str, actor: User) -> Journ
             f"a reversal cannot be dated before the entry it reverses ({original.posted_on.isoformat()})",
             field="posted_on",
         )
-    mirrored = [
-        Line(
-            account=line.account,
-            money=line.amount,
-            side="credit" if line.is_debit else "debit",
-            customer_id=line.customer_id,
-            memo=line.memo,
-        )
-        for line in JournalLine.objects.filter(entry=original).select_related("account").order_by("line_no")
-    ]
+    mirrored = mirror_lines(original)
     reversal = post_entry(
         on=on,
         lines=mirrored,

@@ -1,0 +1,284 @@
+"""From draft to issued: pre-issue checks, submission, approval by a second person, credit-hold
+override, and the issue itself — number, journal entry, frozen document and audit event in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from billops.access.models import User
+from billops.access.permissions import require_permission
+from billops.audit.services import record_event
+from billops.core.db import deadlock_as_conflict
+from billops.core.errors import InvalidInput
+from billops.core.money import Money
+from billops.customers.models import Customer
+from billops.customers.selectors import get_customer
+from billops.invoicing.digest import content_digest
+from billops.invoicing.errors import PreIssueCheckFailed, SelfApproval, WrongStatus
+from billops.invoicing.models import ApprovalThreshold, DocumentType, Invoice, InvoiceStatus
+from billops.invoicing.numbering import take_number
+from billops.invoicing.selectors import get_entity, get_invoice
+from billops.invoicing.services.documents import freeze_document
+from billops.invoicing.services.drafts import add_lines, invoice_state, locked_draft, new_document
+from billops.invoicing.services.lines import LineData, clean_text, recalculate
+from billops.ledger.accounts import RECEIVABLES, TAX_PAYABLE
+from billops.ledger.models import Account
+from billops.ledger.posting import Line, credit, debit, post_entry
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    code: str  # "credit_hold", "po_missing", "exemption_expired", "zero_amount", …
+    message: str
+    blocking: bool  # a blocking check stops the issue; the others are warnings for the clerk
+
+
+def approval_reason(invoice: Invoice) -> str:
+    """Why this document needs a second person's approval, or "" when it does not."""
+    if invoice.customer.invoice_approval_required:
+        return f"{invoice.customer.account_number}'s invoices need approval"
+    threshold = ApprovalThreshold.objects.filter(entity=invoice.entity, currency=invoice.currency).first()
+    if threshold is not None and invoice.total >= threshold.amount:
+        total = f"{invoice.total} {invoice.currency}"
+        return f"the total {total} is at or above the approval threshold {threshold.amount}"
+    return ""
+
+
+def pre_issue_checks(invoice: Invoice) -> list[Check]:
+    """What the clerk sees on a draft before issuing it; blocking checks stop the issue."""
+    customer = invoice.customer
+    checks = []
+    if not invoice.lines.exists():
+        checks.append(Check("no_lines", "the document has no lines", blocking=True))
+    elif invoice.total == 0:
+        checks.append(Check("zero_amount", "the total is zero: there is nothing to bill", blocking=True))
+    if customer.credit_hold and invoice.hold_override_by_id is None:
+        checks.append(
+            Check(
+                "credit_hold",
+                f"{customer.account_number} is on credit hold ({customer.credit_hold_reason}); "
+                "a supervisor must record an override to invoice it",
+                blocking=invoice.document_type != DocumentType.CREDIT_NOTE,
+            )
+        )
+    if customer.po_required and not invoice.po_number and invoice.document_type == DocumentType.INVOICE:
+        checks.append(Check("po_missing", f"{customer.account_number} requires a PO number", blocking=True))
+    if invoice.currency != customer.currency:
+        checks.append(
+            Check(
+                "currency_mismatch",
+                f"the document is in {invoice.currency} but {customer.account_number} is billed in "
+                f"{customer.currency}",
+                blocking=True,
+            )
+        )
+    if customer.status == Customer.Status.CLOSED:
+        checks.append(Check("customer_closed", f"{customer.account_number} is closed", blocking=True))
+    warnings = sorted({warning for warning in invoice.lines.values_list("tax_warning", flat=True) if warning})
+    checks += [Check("exemption_expired", warning, blocking=False) for warning in warnings]
+    return checks
+
+
+def _refuse_blocking(checks: list[Check]) -> None:
+    blocking = [check for check in checks if check.blocking]
+    if blocking:
+        raise PreIssueCheckFailed(
+            "; ".join(check.message for check in blocking),
+            field=blocking[0].code,
+            checks=[c.code for c in blocking],
+        )
+
+
+@transaction.atomic(durable=True)
+def submit_invoice(*, invoice_id: int, actor: User) -> Invoice:
+    """Send a draft for approval; a document that needs none is approved at once."""
+    require_permission(actor, "invoicing.submit")
+    invoice = locked_draft(invoice_id)
+    if invoice.status != InvoiceStatus.DRAFT:
+        raise WrongStatus(f"{invoice} is already {invoice.get_status_display().lower()}", field="status")
+    recalculate(invoice)
+    _refuse_blocking([check for check in pre_issue_checks(invoice) if check.code != "credit_hold"])
+    reason = approval_reason(invoice)
+    invoice.approval_required = bool(reason)
+    invoice.status = InvoiceStatus.SUBMITTED if reason else InvoiceStatus.APPROVED
+    invoice.submitted_by, invoice.submitted_at = actor, timezone.now()
+    invoice.save(update_fields=["approval_required", "status", "submitted_by", "submitted_at"])
+    record_event(
+        actor=actor,
+        action="invoice.submitted",
+        target=invoice,
+        after={"status": invoice.status, "approval": reason or "not required"},
+    )
+    return invoice
+
+
+@transaction.atomic(durable=True)
+def approve_invoice(*, invoice_id: int, actor: User) -> Invoice:
+    """A second person approves a submitted document; the one who made or submitted it cannot."""
+    require_permission(actor, "invoicing.approve")
+    invoice = locked_draft(invoice_id)
+    if invoice.status != InvoiceStatus.SUBMITTED:
+        raise WrongStatus(
+            f"only a submitted document is approved; {invoice} is {invoice.status}", field="status"
+        )
+    if actor.pk in (invoice.created_by_id, invoice.submitted_by_id):
+        raise SelfApproval(f"{actor} made or submitted {invoice} and cannot approve it", field="approved_by")
+    invoice.status = InvoiceStatus.APPROVED
+    invoice.approved_by, invoice.approved_at = actor, timezone.now()
+    invoice.save(update_fields=["status", "approved_by", "approved_at"])
+    record_event(actor=actor, action="invoice.approved", target=invoice, after=invoice_state(invoice))
+    return invoice
+
+
+@transaction.atomic(durable=True)
+def reject_invoice(*, invoice_id: int, reason: str, actor: User) -> Invoice:
+    """Send a submitted document back to draft with the reason."""
+    require_permission(actor, "invoicing.approve")
+    reason = clean_text(reason, "reason", limit=300, required=True)
+    invoice = locked_draft(invoice_id)
+    if invoice.status != InvoiceStatus.SUBMITTED:
+        raise WrongStatus(
+            f"only a submitted document is rejected; {invoice} is {invoice.status}", field="status"
+        )
+    invoice.status = InvoiceStatus.DRAFT
+    invoice.save(update_fields=["status"])
+    record_event(actor=actor, action="invoice.rejected", target=invoice, after={"reason": reason})
+    return invoice
+
+
+@transaction.atomic(durable=True)
+def override_credit_hold(*, invoice_id: int, reason: str, actor: User) -> Invoice:
+    """A supervisor allows this one document to be issued although its customer is on credit hold."""
+    require_permission(actor, "invoicing.override_credit_hold")
+    reason = clean_text(reason, "reason", limit=300, required=True)
+    invoice = locked_draft(invoice_id)
+    if not invoice.customer.credit_hold:
+        raise InvalidInput(f"{invoice.customer.account_number} is not on credit hold", field="invoice_id")
+    invoice.hold_override_by, invoice.hold_override_reason = actor, reason
+    invoice.save(update_fields=["hold_override_by", "hold_override_reason"])
+    record_event(
+        actor=actor,
+        action="invoice.credit_hold_overridden",
+        target=invoice,
+        after={"reason": reason, "hold_reason": invoice.customer.credit_hold_reason},
+    )
+    return invoice
+
+
+def _entry_lines(invoice: Invoice) -> list[Line]:
+    """Receivables against revenue per account and tax payable; a credit note posts the other way."""
+    currency, customer_id = invoice.currency, invoice.customer_id
+    revenue: dict[int, Decimal] = defaultdict(Decimal)
+    for account_id, net in invoice.lines.values_list("revenue_account_id", "net"):
+        revenue[account_id] += net
+    owed, earned = (debit, credit) if invoice.document_type != DocumentType.CREDIT_NOTE else (credit, debit)
+    lines = [
+        owed(RECEIVABLES, Money(invoice.total, currency), customer_id=customer_id, memo=invoice.number or "")
+    ]
+    accounts = Account.objects.in_bulk(list(revenue))
+    lines += [
+        earned(accounts[account_id], Money(net, currency))
+        for account_id, net in sorted(revenue.items())
+        if net
+    ]
+    if invoice.tax_total:
+        lines.append(earned(TAX_PAYABLE, Money(invoice.tax_total, currency)))
+    return lines
+
+
+def issue_document(invoice: Invoice, *, actor: User, issued_on: date | None) -> Invoice:
+    """Number, post, freeze and audit a locked, checked document; the building block of every issue."""
+    invoice.issued_on = issued_on or invoice.issued_on or timezone.localdate()
+    if invoice.document_type != DocumentType.CREDIT_NOTE:  # a credit note keeps its invoice's tax
+        recalculate(invoice)
+    _refuse_blocking(pre_issue_checks(invoice))
+    series, sequence_no = take_number(invoice.entity, invoice.document_type, invoice.issued_on.year)
+    invoice.series, invoice.sequence_no, invoice.number = series, sequence_no, series.format(sequence_no)
+    if invoice.document_type != DocumentType.CREDIT_NOTE:
+        terms = invoice.customer.terms
+        invoice.due_on, invoice.terms_text = terms.due_on(invoice.issued_on), str(terms)
+    entry = post_entry(
+        on=invoice.issued_on,
+        lines=_entry_lines(invoice),
+        memo=f"{invoice.get_document_type_display()} {invoice.number} to {invoice.customer.account_number}",
+        source=invoice,
+        actor=actor,
+    )
+    sign = -1 if invoice.document_type == DocumentType.CREDIT_NOTE else 1
+    invoice.status, invoice.open_amount = InvoiceStatus.ISSUED, sign * invoice.total
+    invoice.journal_entry_id, invoice.issued_by, invoice.issued_at = entry.pk, actor, timezone.now()
+    invoice.digest = content_digest(invoice)
+    invoice.save()
+    document = freeze_document(invoice)
+    record_event(
+        actor=actor,
+        action=f"{invoice.document_type}.issued",
+        target=invoice,
+        after={
+            "number": invoice.number,
+            "total": invoice.total,
+            "currency": invoice.currency,
+            "issued_on": invoice.issued_on,
+            "html_sha256": document.html_sha256,
+        },
+        journal_entry_id=entry.pk,
+    )
+    return invoice
+
+
+@deadlock_as_conflict
+@transaction.atomic(durable=True)
+def issue_invoice(*, invoice_id: int, actor: User, issued_on: date | None = None) -> Invoice:
+    """Issue an approved document, or a draft that needs no approval, with the next number of its series."""
+    require_permission(actor, "invoicing.issue")
+    customer_id = get_invoice(invoice_id).customer_id
+    get_customer(customer_id, for_update=True)  # the customer first, as every service that moves money
+    invoice = get_invoice(invoice_id, for_update=True)
+    if invoice.is_issued:
+        raise WrongStatus(f"{invoice} is already issued", field="status")
+    if invoice.status != InvoiceStatus.APPROVED:
+        recalculate(invoice)
+        reason = approval_reason(invoice)
+        if reason:
+            raise WrongStatus(f"{invoice} needs approval before it is issued: {reason}", field="status")
+    return issue_document(invoice, actor=actor, issued_on=issued_on)
+
+
+@deadlock_as_conflict
+@transaction.atomic(durable=True)
+def invoice_now(
+    *,
+    customer_id: int,
+    lines: Sequence[LineData],
+    actor: User,
+    entity_code: str = "",
+    issued_on: date | None = None,
+    **header: Any,
+) -> Invoice:
+    """Create and issue an invoice in one step, for API clients and bill runs; refused if it needs approval.
+
+    Nothing is kept when any check fails: there is no draft left behind and no number taken.
+    """
+    require_permission(actor, "invoicing.edit_drafts")
+    require_permission(actor, "invoicing.issue")
+    customer = get_customer(customer_id, for_update=True)
+    invoice = new_document(
+        customer=customer, entity=get_entity(entity_code), actor=actor, issued_on=issued_on, **header
+    )
+    add_lines(invoice, lines)
+    recalculate(invoice)
+    reason = approval_reason(invoice)
+    if reason:
+        raise WrongStatus(
+            f"this invoice needs approval, so it cannot be issued in one step: {reason}", field="lines"
+        )
+    return issue_document(invoice, actor=actor, issued_on=issued_on)
