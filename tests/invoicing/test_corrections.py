@@ -102,7 +102,7 @@ def test_a_credit_by_quantity_is_pro_rata_at_the_original_rate(clerk, invoice):
 def test_never_more_than_is_still_creditable(clerk, invoice):
     issue_credit_note(invoice_id=invoice.pk, reason="r", actor=clerk, lines=[CreditLine(2, quantity="2")])
     before = invoicing_state()
-    with pytest.raises(OverCredit, match=r"1\.0000 still creditable|more than the 1"):
+    with pytest.raises(OverCredit, match=r"2 is more than the 1\.0000 still creditable"):
         issue_credit_note(invoice_id=invoice.pk, reason="r", actor=clerk, lines=[CreditLine(2, quantity="2")])
     with pytest.raises(OverCredit, match="left to credit"):
         issue_credit_note(
@@ -181,3 +181,36 @@ def test_a_draft_is_neither_voided_nor_credited(clerk, customer):
         void_invoice(invoice_id=draft.pk, reason="r", actor=clerk)
     with pytest.raises(WrongStatus, match="not issued"):
         issue_credit_note(invoice_id=draft.pk, reason="r", actor=clerk)
+
+
+def test_credits_by_amount_and_by_quantity_mix_on_one_line(clerk, invoice):
+    issue_credit_note(invoice_id=invoice.pk, reason="r", actor=clerk, lines=[CreditLine(1, amount="10")])
+    note = issue_credit_note(
+        invoice_id=invoice.pk, reason="r", actor=clerk, lines=[CreditLine(1, quantity="1")]
+    )
+    assert note.lines.get().net == Decimal("150.00")  # one of the two hours, pro rata of the invoice line
+    with pytest.raises(OverCredit, match=r"more than the 0\.9333 still creditable"):
+        issue_credit_note(invoice_id=invoice.pk, reason="r", actor=clerk, lines=[CreditLine(1, quantity="1")])
+
+
+def test_an_approved_total_that_would_change_at_issue_is_refused(clerk, supervisor, customer):
+    from billops.catalog.models import TaxCode, TaxRate
+    from billops.invoicing.services.workflow import approve_invoice, submit_invoice
+
+    customer.invoice_approval_required = True
+    customer.save()
+    TaxRate.objects.filter(tax_code__code="VAT-STD", country="DE").update(valid_to=date(2026, 6, 30))
+    TaxRate.objects.create(
+        tax_code=TaxCode.objects.get(code="VAT-STD"),
+        country="DE",
+        rate=Decimal(16),
+        valid_from=date(2026, 7, 1),
+    )
+    draft = draft_for(customer, clerk, issued_on=ON)
+    submit_invoice(invoice_id=draft.pk, actor=clerk)
+    approve_invoice(invoice_id=draft.pk, actor=supervisor)
+    before = invoicing_state()
+    with pytest.raises(WrongStatus, match=r"from the approved 357\.00 to 348\.00 EUR"):
+        issue_invoice(invoice_id=draft.pk, actor=clerk, issued_on=date(2026, 7, 2))
+    assert invoicing_state() == before
+    assert issue_invoice(invoice_id=draft.pk, actor=clerk).total == Decimal("357.00")

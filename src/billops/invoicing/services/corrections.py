@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
@@ -119,21 +119,24 @@ def void_invoice(*, invoice_id: int, reason: str, actor: User, voided_on: date |
     return invoice
 
 
-def _credited_so_far(line: InvoiceLine) -> tuple[Decimal, Decimal, Decimal]:
-    """Quantity, net and tax of this invoice line already credited by issued credit notes."""
+def _credited_so_far(line: InvoiceLine) -> tuple[Decimal, Decimal]:
+    """Net and tax of this invoice line already credited by issued credit notes."""
     done = (
         InvoiceLine.objects.filter(credits_line=line, invoice__number__isnull=False)
         .exclude(invoice__status=InvoiceStatus.VOID)
-        .aggregate(quantity=Sum("quantity"), net=Sum("net"), tax=Sum("tax_amount"))
+        .aggregate(net=Sum("net"), tax=Sum("tax_amount"))
     )
-    return done["quantity"] or Decimal(0), done["net"] or Decimal(0), done["tax"] or Decimal(0)
+    return done["net"] or Decimal(0), done["tax"] or Decimal(0)
 
 
 def _credit_line(original: InvoiceLine, request: CreditLine, currency: str, field: str) -> InvoiceLine:
     """The credit-note line for part of an invoice line, refusing more than is left of it."""
-    credited_quantity, credited_net, credited_tax = _credited_so_far(original)
+    credited_net, credited_tax = _credited_so_far(original)
     left_net, left_tax = original.net - credited_net, original.tax_amount - credited_tax
-    left_quantity = original.quantity - credited_quantity
+    # credits by amount and by quantity mix on one line, so the quantity left follows the net left
+    # (to the 4 places a quantity has: 3 x 24.95/74.85 is 1 handbook, not 0.9999)
+    share_left = left_net / original.net if original.net else Decimal(1)
+    left_quantity = (original.quantity * share_left).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
     if left_net <= 0 and left_tax <= 0:
         raise OverCredit(f"line {original.line_no} has been credited in full", field=field)
     if request.quantity is not None and request.amount is not None:
@@ -249,7 +252,7 @@ def credit_document(
         original = originals.get(request.line_no)
         if original is None:
             raise NotFound(f"{invoice} has no line {request.line_no}", field=f"{field}.line_no")
-        if lines is None and original.net - _credited_so_far(original)[1] <= 0:
+        if lines is None and original.net - _credited_so_far(original)[0] <= 0:
             continue  # crediting "everything left" skips lines already credited in full
         built.append(_credit_line(original, request, invoice.currency, field))
     if not built:

@@ -63,6 +63,24 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def _refuse_taken_prefixes(values: dict[str, Any]) -> None:
+    """Every series prefix is unique across entities and document types, so no two series can collide."""
+    defaults = {"invoice_prefix": "INV", "credit_note_prefix": "CN", "debit_note_prefix": "DN"}  # the models'
+    names = tuple(defaults)
+    wanted = {name: values.get(name) or default for name, default in defaults.items()}
+    if len(set(wanted.values())) < len(names):
+        raise InvalidInput(
+            "the invoice, credit note and debit note prefixes must differ", field="invoice_prefix"
+        )
+    for entity in BillingEntity.objects.all():
+        taken = {getattr(entity, name) for name in names}
+        for name, prefix in wanted.items():
+            if prefix in taken:
+                raise Duplicate(
+                    f"billing entity {entity.code} already numbers with prefix {prefix}", field=name
+                )
+
+
 @transaction.atomic(durable=True)
 def create_billing_entity(*, actor: User | None, **values: Any) -> BillingEntity:
     """Set up a company of ours that issues documents; the first one becomes the default."""
@@ -72,6 +90,7 @@ def create_billing_entity(*, actor: User | None, **values: Any) -> BillingEntity
     for name in REQUIRED:
         if not cleaned.get(name):
             raise InvalidInput(f"{name} is required", field=name)
+    _refuse_taken_prefixes(cleaned)
     if not BillingEntity.objects.exists():
         cleaned["is_default"] = True
     elif cleaned.get("is_default"):

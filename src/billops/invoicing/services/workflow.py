@@ -19,7 +19,7 @@ from billops.access.permissions import require_permission
 from billops.audit.services import record_event
 from billops.core.db import deadlock_as_conflict
 from billops.core.errors import InvalidInput
-from billops.core.money import Money
+from billops.core.money import Money, round_money
 from billops.customers.models import Customer
 from billops.customers.selectors import get_customer
 from billops.invoicing.digest import content_digest
@@ -150,7 +150,8 @@ def reject_invoice(*, invoice_id: int, reason: str, actor: User) -> Invoice:
             f"only a submitted document is rejected; {invoice} is {invoice.status}", field="status"
         )
     invoice.status = InvoiceStatus.DRAFT
-    invoice.save(update_fields=["status"])
+    invoice.submitted_by = invoice.submitted_at = None
+    invoice.save(update_fields=["status", "submitted_by", "submitted_at"])
     record_event(actor=actor, action="invoice.rejected", target=invoice, after={"reason": reason})
     return invoice
 
@@ -198,8 +199,16 @@ def _entry_lines(invoice: Invoice) -> list[Line]:
 def issue_document(invoice: Invoice, *, actor: User, issued_on: date | None) -> Invoice:
     """Number, post, freeze and audit a locked, checked document; the building block of every issue."""
     invoice.issued_on = issued_on or invoice.issued_on or timezone.localdate()
+    approved_total = invoice.total
     if invoice.document_type != DocumentType.CREDIT_NOTE:  # a credit note keeps its invoice's tax
         recalculate(invoice)
+    if invoice.approved_by_id is not None and invoice.total != approved_total:
+        approved = round_money(approved_total, invoice.currency).amount
+        raise WrongStatus(
+            f"the total would change from the approved {approved} to {invoice.total} {invoice.currency} "
+            f"(the tax rates of {invoice.issued_on.isoformat()} differ): change the date and submit it again",
+            field="issued_on",
+        )
     _refuse_blocking(pre_issue_checks(invoice))
     series, sequence_no = take_number(invoice.entity, invoice.document_type, invoice.issued_on.year)
     invoice.series, invoice.sequence_no, invoice.number = series, sequence_no, series.format(sequence_no)
