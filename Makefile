@@ -59,6 +59,8 @@ test: lint test-sqlite test-postgresql
 bench: install
 	$(BIN)/python bench/ledger_balances.py --db sqlite
 	$(BIN)/python bench/ledger_balances.py --db postgresql
+	$(BIN)/python bench/issue_online.py --db sqlite
+	$(BIN)/python bench/issue_online.py --db postgresql
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) build *.egg-info

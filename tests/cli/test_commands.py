@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import authenticate
 from django.db.models import Count
+from django.utils import timezone
 from stdnum import ean
 from stdnum.util import get_cc_module
 
@@ -21,12 +22,15 @@ from billops.audit.selectors import verify_chain
 from billops.cli import demo
 from billops.cli.invariants import check_all
 from billops.cli.main import main
+from billops.core.calendars import add_months
 from billops.customers.models import Customer, CustomerImport, OpeningBalance
+from billops.invoicing.models import Invoice
 from billops.ledger.models import Account, AccountingPeriod, JournalEntry, PeriodStatus
 
 pytestmark = pytest.mark.django_db
 
 DEMO_CUSTOMERS = 30
+DEMO_MONTHS = 2  # of invoicing: last month, which is closed, and this month
 
 
 @pytest.fixture
@@ -36,7 +40,7 @@ def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run_demo(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = main(["demo", "--seed", "1", "--customers", str(DEMO_CUSTOMERS)])
+    code = main(["demo", "--seed", "1", "--customers", str(DEMO_CUSTOMERS), "--months", str(DEMO_MONTHS)])
     return code, " ".join(capsys.readouterr().out.split())  # however rich wraps the summary
 
 
@@ -81,21 +85,38 @@ def test_demo_builds_users_customers_opening_balances_and_a_closed_period(
         assert balance.reference == f"LEGACY-{balance.customer.account_number}"
         assert balance.open_amount == balance.amount != 0
         assert balance.journal_entry_id is not None
-    assert JournalEntry.objects.count() == balances.count()
-    assert list(AccountingPeriod.objects.values_list("start_on", "status")) == [
-        (demo.CUT_OVER_ON.replace(day=1), PeriodStatus.CLOSED)
+    this_month = timezone.localdate().replace(day=1)
+    assert list(AccountingPeriod.objects.order_by("start_on").values_list("start_on", "status")) == [
+        (demo.CUT_OVER_ON.replace(day=1), PeriodStatus.CLOSED),
+        (add_months(this_month, -1), PeriodStatus.OPEN),
+        (this_month, PeriodStatus.OPEN),
     ]
     assert Customer.objects.filter(credit_hold=True).count() == 1  # one in thirty
     assert Customer.objects.exclude(parent=None).count() == 4
     # the same seed builds the same company in any database: seed 1's trail, action by action
-    assert dict(AuditEvent.objects.values_list("action").annotate(n=Count("seq")).order_by()) == {
+    actions = dict(AuditEvent.objects.values_list("action").annotate(n=Count("seq")).order_by())
+    assert {
+        action: n for action, n in actions.items() if action.split(".")[0] in ("access", "customers")
+    } == {
         "access.user_created": 5,
         "customers.created": 30,
         "customers.credit_limit_set": 26,
         "customers.credit_hold_placed": 1,
         "customers.opening_balance_posted": 20,
-        "ledger.period_closed": 1,
     }
+    # invoicing: two or three invoices a month per active customer not on hold, 3 % of them corrected
+    invoiced = Customer.objects.filter(status="active", credit_hold=False).count()
+    issued = Invoice.objects.filter(document_type="invoice", number__isnull=False).count()
+    assert invoiced * DEMO_MONTHS * 2 <= issued <= invoiced * DEMO_MONTHS * 3
+    assert actions["invoice.issued"] == issued
+    assert actions["credit_note.issued"] == Invoice.objects.filter(document_type="credit_note").count() >= 1
+    assert actions["invoice.voided"] == Invoice.objects.filter(status="void").count() >= 1
+    assert Invoice.objects.filter(status="draft").count() == 12
+    assert Invoice.objects.filter(status="submitted").count() == 5
+    assert (
+        JournalEntry.objects.count()
+        == balances.count() + issued + actions["credit_note.issued"] + actions["invoice.voided"]
+    )
     assert f"Demo company built (seed 1): {DEMO_CUSTOMERS} customers." in out
     assert "period 2025-12 closed" in out
 
@@ -110,6 +131,7 @@ def test_demo_builds_users_customers_opening_balances_and_a_closed_period(
     assert report["counts"]["customers"] == DEMO_CUSTOMERS
     assert report["counts"]["opening_balances"] == balances.count()
     assert report["counts"]["periods_closed"] == 1
+    assert report["counts"]["invoices_issued"] == issued
 
 
 def test_demo_writes_logins_that_work(var_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

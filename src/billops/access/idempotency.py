@@ -1,5 +1,5 @@
-"""Idempotent API writes. A POST or PATCH under /api/ that carries an `Idempotency-Key` header runs once
-per caller and key:
+"""Idempotent API writes. A POST, PUT, PATCH or DELETE under /api/ that carries an `Idempotency-Key`
+header runs once per caller and key:
 
 - the same key with the same request replays the stored response (header `Idempotent-Replayed: true`);
 - the same key with a different request is refused with 422, and nothing is written;
@@ -22,7 +22,7 @@ from django.utils import timezone
 from billops.access.models import IdempotencyRecord
 from billops.access.selectors import user_for_token
 
-IDEMPOTENT_METHODS = frozenset({"POST", "PATCH"})
+IDEMPOTENT_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_KEY_LENGTH = 255
 
 _INVALID_KEY = (400, "invalid", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters")

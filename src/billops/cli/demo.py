@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from django.utils import timezone
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -23,6 +24,7 @@ from stdnum.util import get_cc_module
 
 from billops.access.models import Role, User
 from billops.access.services import create_user
+from billops.cli.demo_invoices import build_demo_invoicing
 from billops.core.errors import InvalidInput
 from billops.core.money import Money
 from billops.customers import selectors as customer_selectors
@@ -226,7 +228,7 @@ def _make_users(rng: random.Random) -> dict[str, tuple[User, DemoLogin]]:
     return users
 
 
-def build_demo(*, seed: int, customers: int) -> int:
+def build_demo(*, seed: int, customers: int, months: int = 0) -> int:
     """Build the demo company once; a second run reports it is already there and changes nothing."""
     if customers < 1:
         raise InvalidInput(f"the demo needs at least one customer, not {customers}", field="customers")
@@ -272,6 +274,20 @@ def build_demo(*, seed: int, customers: int) -> int:
             customer_id=customer_id, reason="Payment overdue since cut-over", actor=clerk
         )
     close_period(start_on=CUT_OVER_ON.replace(day=1), actor=supervisor)
+    with Progress(console=console, transient=True) as progress:
+        invoicing = build_demo_invoicing(
+            rng=rng,
+            users={role: user for role, (user, _) in users.items()},
+            customer_ids=[customer_id for customer_id, _, _ in created],
+            today=timezone.localdate(),
+            months=months,
+            progress=progress,
+        )
+    console.print(
+        f"Invoicing: {invoicing.invoices} invoices, {invoicing.credit_notes} credit notes, "
+        f"{invoicing.voids} voids; {invoicing.drafts} drafts and {invoicing.awaiting_approval} invoices "
+        f"awaiting approval; months closed: {', '.join(invoicing.months_closed) or 'none'}."
+    )
 
     logins = [login for _, login in users.values()]
     _write_logins(logins)

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from billops.access.selectors import get_user
+from billops.catalog.services import import_tax_rates
 from billops.core.errors import InvalidInput, NotFound
 from billops.customers.services import import_customers
 
@@ -13,7 +14,8 @@ EXIT_REJECTED = 4
 
 
 def import_file(*, kind: str, path: Path, username: str) -> int:
-    """Import a customer file as `username`; on any bad row print the reject report and write nothing."""
+    """Import a customer file or a tax-rate table as `username`; on any bad row print the reject report and
+    write nothing."""
     if not username:
         raise InvalidInput("say who imports with --user NAME (or BILLOPS_USER)", field="user")
     try:
@@ -22,11 +24,16 @@ def import_file(*, kind: str, path: Path, username: str) -> int:
         raise NotFound(exc.message, field="user") from None
     if not path.is_file():
         raise InvalidInput(f"{path} is not a file", field="file")
-    result = import_customers(content=path.read_bytes(), filename=path.name, actor=actor)
+    content = path.read_bytes()
+    result = (
+        import_tax_rates(content=content, filename=path.name, actor=actor)
+        if kind == "tax-rates"
+        else import_customers(content=content, filename=path.name, actor=actor)
+    )
     if not result.ok:
         sys.stderr.write(result.rejects_csv())
         problems = f"{len(result.rejects)} problem{'' if len(result.rejects) == 1 else 's'}"
         print(f"error: {problems} in {path.name}; nothing was imported", file=sys.stderr)
         return EXIT_REJECTED
-    print(f"imported {result.created} {kind} from {path.name}")
+    print(f"imported {result.created} {kind.replace('-', ' ')} from {path.name}")
     return 0

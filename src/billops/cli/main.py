@@ -35,20 +35,32 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="build the demo company (deterministic for a seed)")
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--customers", type=int, default=240)
+    demo.add_argument(
+        "--months", type=int, default=0, help="months of invoicing up to today (default: since January)"
+    )
 
     serve = commands.add_parser("serve", help="serve the web app, API and portal on 127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--threads", type=int, default=8)
 
+    jobs = commands.add_parser("jobs", help="render pending PDFs and send due e-mails, until interrupted")
+    jobs.add_argument("--once", action="store_true", help="one pass, then exit")
+    jobs.add_argument("--interval", type=float, default=10.0, metavar="SECONDS", help="pause between passes")
+
     check = commands.add_parser("check", help="verify the invariants over the whole database")
     check.add_argument("--json", action="store_true", help="print one JSON object")
 
     importer = commands.add_parser("import", help="import a file")
-    importer.add_argument("kind", choices=["customers"])
+    importer.add_argument("kind", choices=["customers", "tax-rates"])
     importer.add_argument("file", type=Path)
     importer.add_argument(
         "--user", default=os.environ.get("BILLOPS_USER", ""), help="who imports (or BILLOPS_USER)"
+    )
+    catalog = commands.add_parser("catalog", help="seed: the usual tax codes and the shipped rate tables")
+    catalog.add_argument("action", choices=["seed"])
+    catalog.add_argument(
+        "--user", default=os.environ.get("BILLOPS_USER", ""), help="who seeds (default: the operator)"
     )
 
     createuser = commands.add_parser("createuser", help="add a staff user")
@@ -89,15 +101,21 @@ def _dispatch(args: argparse.Namespace) -> int:
         from billops.cli.demo import build_demo
 
         _migrate(quiet=True)
-        return build_demo(seed=args.seed, customers=args.customers)
+        return build_demo(seed=args.seed, customers=args.customers, months=args.months)
     if args.command == "serve":
         return _serve(host=args.host, port=args.port, threads=args.threads)
+    if args.command == "jobs":
+        return _jobs(once=args.once, interval=args.interval)
     if args.command == "check":
         return _check(as_json=args.json)
     if args.command == "import":
         from billops.cli.imports import import_file
 
         return import_file(kind=args.kind, path=args.file, username=args.user)
+    if args.command == "catalog":
+        from billops.catalog.cli import seed_catalog
+
+        return seed_catalog(username=args.user)
     if args.command == "token":
         return _token(username=args.username, name=args.name)
     return _createuser(args)
@@ -123,7 +141,53 @@ def _serve(*, host: str, port: int, threads: int) -> int:
     if logins.exists():
         print(logins.read_text().rstrip())
     print("Press Ctrl+C to stop.")
+    if _jobs_in_serve():
+        from billops.delivery.jobs import start_job_thread
+
+        start_job_thread()  # a daemon thread: it ends with the server
     serve(application, host=host, port=port, threads=threads, ident="billops")
+    return 0
+
+
+def _jobs_in_serve() -> bool:
+    """BILLOPS_JOBS_IN_SERVE=1 or 0; by default on in the embedded mode (SQLite), where no worker runs."""
+    from django.conf import settings
+
+    setting = os.environ.get("BILLOPS_JOBS_IN_SERVE", "")
+    if setting in ("0", "1"):
+        return setting == "1"
+    return bool(settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"))
+
+
+def _jobs(*, once: bool, interval: float) -> int:
+    import signal
+    import threading
+
+    from billops.delivery.jobs import run_jobs_forever, run_pending_jobs
+
+    def report(done: dict[str, int]) -> None:
+        if once or any(done.values()):
+            print(", ".join(f"{name.replace('_', ' ')}: {count}" for name, count in done.items()), flush=True)
+
+    if once:
+        report(run_pending_jobs())
+        return 0
+    if interval <= 0:
+        print("error: --interval must be more than 0 seconds", file=sys.stderr)
+        return EXIT_ERROR
+    stop = threading.Event()
+
+    def interrupt(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        # stopping mid-send would leave that delivery `unknown`: finish it first
+        print("stopping after the current delivery (Ctrl+C again to stop at once)", file=sys.stderr)
+        stop.set()
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+    print(f"running jobs every {interval:g} s; press Ctrl+C to stop", flush=True)
+    run_jobs_forever(interval=interval, stop=stop, report=report)
     return 0
 
 

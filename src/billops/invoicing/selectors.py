@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
 
 from billops.audit.models import AuditEvent
 from billops.audit.selectors import history_of
@@ -84,7 +84,8 @@ def list_invoices(
             | Q(customer__legal_name__icontains=text)
             | Q(po_number__icontains=text)
         )
-    return invoices.order_by("-issued_on", "-id")
+    # drafts without a date first on every database, then the newest
+    return invoices.order_by(F("issued_on").desc(nulls_first=True), "-id")
 
 
 def issued_documents() -> QuerySet[Invoice]:

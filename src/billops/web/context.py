@@ -9,11 +9,14 @@ from django.urls import reverse
 
 NAVIGATION = [
     ("Customers", "customers:list"),
+    ("Catalog", "catalog:products"),
+    ("Invoices", "invoicing:list"),
     ("Chart of accounts", "ledger:accounts"),
     ("Trial balance", "ledger:trial_balance"),
     ("Journal", "ledger:journal"),
     ("Periods", "ledger:periods"),
     ("Audit log", "audit:log"),
+    ("Deliveries", "delivery:log"),
 ]
 
 

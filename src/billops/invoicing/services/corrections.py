@@ -34,8 +34,14 @@ from billops.invoicing.models import (
     InvoiceTax,
 )
 from billops.invoicing.selectors import get_invoice
-from billops.invoicing.services.drafts import add_lines, invoice_state, new_document
-from billops.invoicing.services.lines import LineData, clean_quantity, clean_text, recalculate
+from billops.invoicing.services.drafts import build_lines, invoice_state, new_document
+from billops.invoicing.services.lines import (
+    LineData,
+    clean_document_date,
+    clean_quantity,
+    clean_text,
+    recalculate,
+)
 from billops.invoicing.services.workflow import issue_document
 from billops.ledger.models import JournalEntry
 from billops.ledger.posting import mirror_lines, post_entry
@@ -238,6 +244,12 @@ def credit_document(
     """Issue a credit note against a locked, issued invoice; the building block of credits and re-bills."""
     if invoice.document_type == DocumentType.CREDIT_NOTE:
         raise WrongStatus(f"{invoice} is a credit note; it is not credited again", field="invoice_id")
+    issued_on = clean_document_date(issued_on, "issued_on")
+    if issued_on is not None and invoice.issued_on and issued_on < invoice.issued_on:
+        raise InvalidInput(
+            f"a credit note cannot be dated before its invoice ({invoice.issued_on.isoformat()})",
+            field="issued_on",
+        )
     originals = {line.line_no: line for line in invoice.lines.select_related("tax_code", "invoice")}
     requests = list(lines) if lines else [CreditLine(line_no) for line_no in sorted(originals)]
     if not requests:
@@ -325,8 +337,7 @@ def create_debit_note(
     )
     note.reason = reason
     note.save(update_fields=["reason"])
-    add_lines(note, lines)
-    recalculate(note)
+    recalculate(note, new_lines=build_lines(note, lines))
     record_event(
         actor=actor,
         action="debit_note.draft_created",
@@ -375,8 +386,7 @@ def rebill_invoice(*, invoice_id: int, reason: str, actor: User) -> tuple[Invoic
         )
         for line in invoice.lines.select_related("product", "tax_code").order_by("line_no")
     ]
-    add_lines(draft, copies)
-    recalculate(draft)
+    recalculate(draft, new_lines=build_lines(draft, copies))
     record_event(
         actor=actor,
         action="invoice.rebilled",

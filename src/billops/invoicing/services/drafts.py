@@ -7,7 +7,6 @@ for exactly what was approved.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -27,6 +26,7 @@ from billops.invoicing.services.lines import (
     MAX_LINES,
     LineData,
     build_line,
+    clean_document_date,
     clean_percent,
     clean_text,
     recalculate,
@@ -86,8 +86,8 @@ def _clean_header(values: dict[str, Any]) -> dict[str, Any]:
     if "language" in cleaned and cleaned["language"] not in LANGUAGES:
         raise InvalidInput(f"documents are written in {', '.join(LANGUAGES)}", field="language")
     for name in ("issued_on", "service_start", "service_end"):
-        if name in cleaned and cleaned[name] is not None and not isinstance(cleaned[name], date):
-            raise InvalidInput(f"{name} must be a date", field=name)
+        if name in cleaned:
+            cleaned[name] = clean_document_date(cleaned[name], name)
     return cleaned
 
 
@@ -104,17 +104,15 @@ def _back_to_draft(invoice: Invoice) -> None:
         invoice.save(update_fields=["status", "submitted_by", "submitted_at", "approved_by", "approved_at"])
 
 
-def add_lines(invoice: Invoice, lines: Sequence[LineData], *, prefix: str = "lines") -> list[InvoiceLine]:
-    """Build and save lines after the document's last one; a building block of the draft services."""
+def build_lines(invoice: Invoice, lines: Sequence[LineData], *, prefix: str = "lines") -> list[InvoiceLine]:
+    """Unsaved lines numbered after the document's last one; `recalculate(new_lines=…)` saves them."""
     start = (invoice.lines.aggregate(last=Max("line_no"))["last"] or 0) + 1
     if start - 1 + len(lines) > MAX_LINES:
         raise InvalidInput(f"a document holds at most {MAX_LINES} lines", field=prefix)
-    built = [
+    return [
         build_line(invoice, data, line_no=start + index, prefix=f"{prefix}.{index}.")
         for index, data in enumerate(lines)
     ]
-    InvoiceLine.objects.bulk_create(built)
-    return built
 
 
 def new_document(
@@ -171,8 +169,7 @@ def create_draft(
     invoice = new_document(
         customer=customer, entity=get_entity(entity_code), actor=actor, currency=currency, **header
     )
-    add_lines(invoice, lines)
-    recalculate(invoice)
+    recalculate(invoice, new_lines=build_lines(invoice, lines))
     record_event(
         actor=actor,
         action="invoice.draft_created",
@@ -209,9 +206,9 @@ def add_line(*, invoice_id: int, line: LineData, actor: User) -> InvoiceLine:
     """Add a line to a draft."""
     require_permission(actor, "invoicing.edit_drafts")
     invoice = locked_draft(invoice_id)
-    (added,) = add_lines(invoice, [line], prefix="line")
+    (added,) = build_lines(invoice, [line], prefix="line")
     _back_to_draft(invoice)
-    recalculate(invoice)
+    recalculate(invoice, new_lines=[added])
     added.refresh_from_db()
     record_event(actor=actor, action="invoice.line_added", target=invoice, after=line_state(added))
     return added

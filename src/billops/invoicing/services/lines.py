@@ -5,6 +5,7 @@ Building blocks of the draft and issue services: they run inside the caller's tr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -119,6 +120,20 @@ def get_tax_code(code: str, field: str = "tax_code") -> TaxCode:
     return tax_code
 
 
+def clean_document_date(value: Any, field: str) -> date | None:
+    """A document date: none, or one from the year 2000 to a year ahead (a typo, not a plan, beyond that)."""
+    if value is None:
+        return None
+    if not isinstance(value, date):
+        raise InvalidInput(f"{field} must be a date", field=field)
+    latest = timezone.localdate().replace(year=timezone.localdate().year + 1)
+    if not date(2000, 1, 1) <= value <= latest:
+        raise InvalidInput(
+            f"{field} {value.isoformat()} is not between 2000-01-01 and {latest.isoformat()}", field=field
+        )
+    return value
+
+
 def pricing_date(invoice: Invoice) -> date:
     """Prices and tax rates are those of the invoice date, or of today while a draft has none."""
     return invoice.issued_on or timezone.localdate()
@@ -203,9 +218,13 @@ def tax_parties(invoice: Invoice) -> tuple[TaxParty, TaxParty, Exemption | None]
     return seller, buyer, exemption
 
 
-def recalculate(invoice: Invoice) -> None:
-    """Decide each line's tax, then write line amounts, the tax summary and the totals of a draft."""
-    lines = list(invoice.lines.select_related("tax_code").order_by("line_no"))
+def recalculate(invoice: Invoice, *, new_lines: Sequence[InvoiceLine] = ()) -> None:
+    """Decide each line's tax, then write line amounts, the tax summary and the totals of a draft.
+
+    `new_lines` are unsaved lines to add: they are saved with their amounts in one insert.
+    """
+    saved = list(invoice.lines.select_related("tax_code").order_by("line_no"))
+    lines = saved + list(new_lines)
     seller, buyer, exemption = tax_parties(invoice)
     on = pricing_date(invoice)
     decisions: dict[int, TaxDecision] = {}
@@ -232,14 +251,24 @@ def recalculate(invoice: Invoice) -> None:
         per_invoice_tax=invoice.tax_rounding == TaxRounding.PER_INVOICE,
         rounding=Rounding(invoice.rounding),
     )
+    # check every amount fits its column before anything is written (PostgreSQL would refuse it mid-way)
+    for index, result in enumerate(totals.lines):
+        if result.list_value and result.list_value.adjusted() >= MAX_INTEGER_DIGITS:
+            raise InvalidAmount(
+                f"line {index + 1} comes to {result.list_value}, which is too large", field="lines"
+            )
+    if totals.total and totals.total.adjusted() >= MAX_INTEGER_DIGITS:
+        raise InvalidAmount(f"the invoice total {totals.total} is too large", field="lines")
     for line, result in zip(lines, totals.lines, strict=True):
         decision = decisions[line.tax_code_id]
         line.net, line.tax_amount = result.net, result.tax
         line.tax_rate, line.tax_treatment, line.tax_label = decision.rate, decision.treatment, decision.label
         line.tax_note, line.tax_warning = decision.note, decision.warning
-    InvoiceLine.objects.bulk_update(
-        lines, ["net", "tax_amount", "tax_rate", "tax_treatment", "tax_label", "tax_note", "tax_warning"]
-    )
+    if saved:
+        InvoiceLine.objects.bulk_update(
+            saved, ["net", "tax_amount", "tax_rate", "tax_treatment", "tax_label", "tax_note", "tax_warning"]
+        )
+    InvoiceLine.objects.bulk_create(new_lines)
     invoice.taxes.all().delete()
     InvoiceTax.objects.bulk_create(
         InvoiceTax(
@@ -256,6 +285,4 @@ def recalculate(invoice: Invoice) -> None:
     )
     invoice.subtotal, invoice.discount_total = totals.subtotal, totals.discount_total
     invoice.tax_total, invoice.total = totals.tax_total, totals.total
-    if invoice.total and invoice.total.adjusted() >= MAX_INTEGER_DIGITS:
-        raise InvalidAmount(f"the invoice total {invoice.total} is too large", field="lines")
     invoice.save(update_fields=["subtotal", "discount_total", "tax_total", "total"])

@@ -28,8 +28,8 @@ from billops.invoicing.models import ApprovalThreshold, DocumentType, Invoice, I
 from billops.invoicing.numbering import take_number
 from billops.invoicing.selectors import get_entity, get_invoice
 from billops.invoicing.services.documents import freeze_document
-from billops.invoicing.services.drafts import add_lines, invoice_state, locked_draft, new_document
-from billops.invoicing.services.lines import LineData, clean_text, recalculate
+from billops.invoicing.services.drafts import build_lines, invoice_state, locked_draft, new_document
+from billops.invoicing.services.lines import LineData, clean_document_date, clean_text, recalculate
 from billops.ledger.accounts import RECEIVABLES, TAX_PAYABLE
 from billops.ledger.models import Account
 from billops.ledger.posting import Line, credit, debit, post_entry
@@ -48,8 +48,8 @@ def approval_reason(invoice: Invoice) -> str:
         return f"{invoice.customer.account_number}'s invoices need approval"
     threshold = ApprovalThreshold.objects.filter(entity=invoice.entity, currency=invoice.currency).first()
     if threshold is not None and invoice.total >= threshold.amount:
-        total = f"{invoice.total} {invoice.currency}"
-        return f"the total {total} is at or above the approval threshold {threshold.amount}"
+        total, limit = (round_money(amount, invoice.currency) for amount in (invoice.total, threshold.amount))
+        return f"the total {total} is at or above the approval threshold {limit}"
     return ""
 
 
@@ -197,18 +197,9 @@ def _entry_lines(invoice: Invoice) -> list[Line]:
 
 
 def issue_document(invoice: Invoice, *, actor: User, issued_on: date | None) -> Invoice:
-    """Number, post, freeze and audit a locked, checked document; the building block of every issue."""
+    """Number, post, freeze and audit a locked document whose totals are calculated for its date;
+    the building block of every issue."""
     invoice.issued_on = issued_on or invoice.issued_on or timezone.localdate()
-    approved_total = invoice.total
-    if invoice.document_type != DocumentType.CREDIT_NOTE:  # a credit note keeps its invoice's tax
-        recalculate(invoice)
-    if invoice.approved_by_id is not None and invoice.total != approved_total:
-        approved = round_money(approved_total, invoice.currency).amount
-        raise WrongStatus(
-            f"the total would change from the approved {approved} to {invoice.total} {invoice.currency} "
-            f"(the tax rates of {invoice.issued_on.isoformat()} differ): change the date and submit it again",
-            field="issued_on",
-        )
     _refuse_blocking(pre_issue_checks(invoice))
     series, sequence_no = take_number(invoice.entity, invoice.document_type, invoice.issued_on.year)
     invoice.series, invoice.sequence_no, invoice.number = series, sequence_no, series.format(sequence_no)
@@ -254,12 +245,24 @@ def issue_invoice(*, invoice_id: int, actor: User, issued_on: date | None = None
     invoice = get_invoice(invoice_id, for_update=True)
     if invoice.is_issued:
         raise WrongStatus(f"{invoice} is already issued", field="status")
-    if invoice.status != InvoiceStatus.APPROVED:
-        recalculate(invoice)
+    invoice.issued_on = (
+        clean_document_date(issued_on, "issued_on") or invoice.issued_on or timezone.localdate()
+    )
+    approved_total = invoice.total
+    recalculate(invoice)  # the tax rates of the issue date
+    if invoice.status == InvoiceStatus.APPROVED and invoice.approved_by_id is not None:
+        if invoice.total != approved_total:
+            approved = round_money(approved_total, invoice.currency).amount
+            raise WrongStatus(
+                f"the total would change from the approved {approved} to {invoice.total} {invoice.currency} "
+                f"(tax rates of {invoice.issued_on.isoformat()} differ): change the date, submit it again",
+                field="issued_on",
+            )
+    elif invoice.status != InvoiceStatus.APPROVED:
         reason = approval_reason(invoice)
         if reason:
             raise WrongStatus(f"{invoice} needs approval before it is issued: {reason}", field="status")
-    return issue_document(invoice, actor=actor, issued_on=issued_on)
+    return issue_document(invoice, actor=actor, issued_on=None)
 
 
 @deadlock_as_conflict
@@ -283,8 +286,7 @@ def invoice_now(
     invoice = new_document(
         customer=customer, entity=get_entity(entity_code), actor=actor, issued_on=issued_on, **header
     )
-    add_lines(invoice, lines)
-    recalculate(invoice)
+    recalculate(invoice, new_lines=build_lines(invoice, lines))
     reason = approval_reason(invoice)
     if reason:
         raise WrongStatus(
