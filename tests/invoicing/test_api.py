@@ -863,7 +863,6 @@ def test_an_issue_date_whose_due_date_is_past_year_9999_is_refused(
     assert refusal(response) == (400, "invalid", "issued_on")
 
 
-@pytest.mark.postgresql
 def test_a_line_too_large_for_the_amount_columns_is_refused(api_as, clerk: User, customer: Customer) -> None:
     api = api_as(clerk)
     huge = {"description": "x", "tax_code": "VAT-STD", "quantity": "99999999999", "unit_price": "9999"}
