@@ -7,10 +7,9 @@ from typing import Any
 
 from django import forms
 
-from billops.catalog.errors import errors_of
 from billops.catalog.models import TaxCode
 from billops.core.currencies import CURRENCY_CHOICES
-from billops.core.errors import DomainError, PermissionDenied
+from billops.core.errors import DomainError, PermissionDenied, errors_of
 
 BLANK = [("", "—")]
 

@@ -67,3 +67,30 @@ class UnprocessableReplay(DomainError):
 
     code = "idempotency_key_reused"
     http_status = 422
+
+
+class FieldErrors(InvalidInput):
+    """Several fields are wrong at once; `errors` holds each one so a form can show it by its field."""
+
+    code = "invalid"
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        self.errors = errors
+        summary = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in errors)
+        super().__init__(f"{len(errors)} fields need correcting — {summary}", field=errors[0].field)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "errors": [error.as_dict() for error in self.errors]}
+
+    @classmethod
+    def raise_any(cls, errors: list[DomainError]) -> None:
+        """Raise the one error as itself, several as this class, none not at all."""
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise cls(errors)
+
+
+def errors_of(exc: DomainError) -> list[DomainError]:
+    """The single errors inside a raised DomainError, for showing each next to its field."""
+    return list(exc.errors) if isinstance(exc, FieldErrors) else [exc]

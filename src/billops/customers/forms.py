@@ -8,8 +8,7 @@ from typing import Any
 from django import forms
 
 from billops.core.currencies import CURRENCY_CHOICES
-from billops.core.errors import DomainError, PermissionDenied
-from billops.customers.errors import errors_of
+from billops.core.errors import DomainError, PermissionDenied, errors_of
 from billops.customers.models import Address, Contact, Customer, PaymentTerms
 from billops.customers.validation import CUSTOMER_FIELDS
 
