@@ -27,7 +27,6 @@ Ends with one JSON line.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import io
 import json
@@ -39,13 +38,12 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from harness import database, setup_django
+
 SINCE = date(2020, 1, 1)
 GATE_RATIO = 8.0
 GOAL_P50_MS = 5.0
@@ -59,35 +57,6 @@ DAY_BALANCE_UPSERT = """
         debit_total = ledger_accountdaybalance.debit_total + excluded.debit_total,
         credit_total = ledger_accountdaybalance.credit_total + excluded.credit_total
 """
-
-
-@contextlib.contextmanager
-def database(kind: str) -> Iterator[str]:
-    """The database URL to run against: a temporary SQLite file, or a PostgreSQL cluster."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="billops-bench-") as folder:
-            yield f"sqlite:///{folder}/bench.sqlite3"
-        return
-    if url := os.environ.get("BILLOPS_BENCH_PG_URL"):
-        yield url
-        return
-    sys.path.insert(0, str(ROOT / "tools"))
-    from throwaway_postgres import throwaway_cluster
-
-    with throwaway_cluster() as url:
-        yield url
-
-
-def setup_django(url: str, var_dir: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "billops.settings"
-    os.environ["BILLOPS_DATABASE_URL"] = url
-    os.environ["BILLOPS_VAR_DIR"] = var_dir
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def percentile(sorted_values: list[float], share: float) -> float:

@@ -13,9 +13,7 @@ Ends with one JSON line; `ratio` = trial balance seconds / baseline seconds (bel
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import random
 import resource
 import statistics
@@ -23,13 +21,13 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from harness import database, setup_django
+
 FIRST_DAY = date(2024, 1, 1)
 DAYS = 731  # two years
 CURRENCIES = ["EUR", "USD"]
@@ -41,35 +39,6 @@ BASELINE_SQL = """
     WHERE e.posted_on <= %s
     GROUP BY l.account_id, l.currency
 """
-
-
-@contextlib.contextmanager
-def database(kind: str) -> Iterator[str]:
-    """The database URL to run against: a temporary SQLite file, or a PostgreSQL cluster."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="billops-bench-") as folder:
-            yield f"sqlite:///{folder}/bench.sqlite3"
-        return
-    if url := os.environ.get("BILLOPS_BENCH_PG_URL"):
-        yield url
-        return
-    sys.path.insert(0, str(ROOT / "tools"))
-    from throwaway_postgres import throwaway_cluster
-
-    with throwaway_cluster() as url:
-        yield url
-
-
-def setup_django(url: str, var_dir: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "billops.settings"
-    os.environ["BILLOPS_DATABASE_URL"] = url
-    os.environ["BILLOPS_VAR_DIR"] = var_dir
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def build_book(lines: int, seed: int) -> dict[str, Any]:
