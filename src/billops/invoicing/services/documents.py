@@ -93,7 +93,7 @@ def payment_reference(invoice: Invoice) -> str:
 
 def document_view(invoice: Invoice) -> DocumentView:
     """What the document shows, from its rows; a document without a number prints as a draft."""
-    lines = list(invoice.lines.order_by("line_no"))
+    lines = sorted(invoice.lines.all(), key=lambda line: line.line_no)  # uses a prefetch when there is one
     taxes = list(invoice.taxes.all())
     notes = {tax.pk: _tax_note(tax, invoice.language) for tax in taxes}
     legal = sorted({note for note in notes.values() if note})

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from billops.access.models import User
@@ -216,6 +217,8 @@ def issue_document(invoice: Invoice, *, actor: User, issued_on: date | None) -> 
     sign = -1 if invoice.document_type == DocumentType.CREDIT_NOTE else 1
     invoice.status, invoice.open_amount = InvoiceStatus.ISSUED, sign * invoice.total
     invoice.journal_entry_id, invoice.issued_by, invoice.issued_at = entry.pk, actor, timezone.now()
+    # the digest and the frozen document read the same lines and taxes: fetch them once
+    prefetch_related_objects([invoice], "lines", "taxes")
     invoice.digest = content_digest(invoice)
     invoice.save()
     document = freeze_document(invoice)
