@@ -210,6 +210,42 @@ def test_issue_true_creates_and_issues_in_one_request(api_as, clerk: User, custo
     assert [event.action for event in invoice_history(invoice)] == ["invoice.issued"]
 
 
+@pytest.mark.parametrize("issue", [False, True], ids=["draft", "issued"])
+def test_the_reply_to_a_create_is_what_reading_the_document_back_shows(
+    api_as, clerk: User, customer: Customer, issue: bool
+) -> None:
+    """The create reply is built from the rows just written, not read back: it must match a later GET."""
+    api = api_as(clerk)
+    free_text = {
+        "description": "Travel, flat",
+        "quantity": "1.5",
+        "unit_price": "80.123456",
+        "tax_code": "VAT-STD",
+        "discount_amount": "10",
+        "service_start": "2026-02-01",
+        "service_end": "2026-02-28",
+    }
+    discounted = {**CONSULT, "quantity": "12.25", "discount_percent": "7.5"}
+    response = create(
+        api,
+        customer,
+        discounted,
+        BOOK,
+        free_text,
+        issue=issue,
+        po_number="PO-7",
+        invoice_discount_percent="2",
+    )
+    assert response.status_code == 201, response.json()
+    reply = response.json()
+    assert reply == api.get(f"{INVOICES}/{reply['id']}").json()
+    assert (reply["status"], len(reply["lines"]), len(reply["taxes"])) == (
+        "issued" if issue else "draft",
+        3,
+        2,
+    )
+
+
 def test_the_same_idempotency_key_issues_once_with_one_number(
     api_as, clerk: User, customer: Customer
 ) -> None:

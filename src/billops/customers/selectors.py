@@ -27,7 +27,10 @@ def _customers() -> QuerySet[Customer]:
 
 def get_customer(customer_id: int, *, for_update: bool = False) -> Customer:
     """One customer, or NotFound; `for_update` locks its row until the transaction ends."""
-    customers = Customer.objects.select_for_update(of=("self",)) if for_update else _customers()
+    if for_update:
+        customers = Customer.objects.select_for_update(of=("self",)).select_related("terms")
+    else:
+        customers = _customers()
     customer = customers.filter(pk=customer_id).first()
     if customer is None:
         raise NotFound(f"there is no customer {customer_id}", field="customer_id")

@@ -589,7 +589,8 @@ def create_invoice(request: HttpRequest, payload: InvoiceIn) -> object:
         invoice = drafts.create_draft(
             customer_id=customer_id, lines=lines, actor=actor, entity_code=entity_code, **header
         )
-    return Status(201, _detail(invoice))
+    # the new document as written, its lines and taxes in memory: nothing to read again
+    return Status(201, invoice)
 
 
 @router.get("/invoices/by-number/{number}", response={200: InvoiceOut, **errors(404, 422)})

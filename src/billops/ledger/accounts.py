@@ -6,7 +6,10 @@ renumber the chart without touching code. Plain accounts without a purpose are n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from django.db.models import Q
 
 from billops.core.errors import InvalidInput, NotFound
 from billops.ledger.models import Account, AccountPurpose, AccountType
@@ -88,3 +91,25 @@ def resolve_account(ref: Account | str, *, field: str = "account") -> Account:
     if found is None:
         raise NotFound(f"there is no account with code {ref!r}", field=field)
     return found
+
+
+def resolve_accounts(refs: Sequence[Account | str], *, fields: Sequence[str]) -> list[Account]:
+    """Each reference resolved as `resolve_account` resolves it, read afresh, all in one query;
+    a missing one raises NotFound naming its field."""
+    pks = {ref.pk for ref in refs if isinstance(ref, Account)}
+    names = {ref for ref in refs if isinstance(ref, str)}
+    found = Account.objects.filter(Q(pk__in=pks) | Q(purpose__in=names) | Q(code__in=names)).order_by("code")
+    by_pk = {account.pk: account for account in found}
+    by_code = {account.code: account for account in found}
+    by_purpose: dict[str, Account] = {}
+    for account in found:
+        by_purpose.setdefault(account.purpose, account)
+    accounts = []
+    for ref, field in zip(refs, fields, strict=True):
+        match: Account | None
+        if isinstance(ref, Account):
+            match = by_pk.get(ref.pk)
+        else:
+            match = by_purpose.get(ref) if ref in AccountPurpose.values else by_code.get(ref)
+        accounts.append(match or resolve_account(ref, field=field))  # missing: raises NotFound
+    return accounts

@@ -19,15 +19,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.db import IntegrityError, models, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from billops.access.models import User
 from billops.core.calendars import month_end, month_start
 from billops.core.errors import InvalidAmount, InvalidInput
 from billops.core.money import Money, Rounding, round_money
-from billops.ledger.accounts import resolve_account
+from billops.ledger.accounts import resolve_accounts
 from billops.ledger.errors import InactiveAccount, PeriodClosed, UnbalancedEntry
 from billops.ledger.models import (
     Account,
@@ -111,8 +110,8 @@ def locked_period(start_on: date) -> AccountingPeriod:
 def period_for_posting(on: date) -> AccountingPeriod:
     """The open period a posting dated `on` goes into, locked so it cannot close under the posting."""
     start = month_start(on)
-    exists = AccountingPeriod.objects.filter(start_on=start).exists()
-    if not exists:
+    period = AccountingPeriod.objects.select_for_update().filter(start_on=start).first()
+    if period is None:
         later_closed = (
             AccountingPeriod.objects.filter(start_on__gt=start, status=PeriodStatus.CLOSED)
             .order_by("start_on")
@@ -124,7 +123,7 @@ def period_for_posting(on: date) -> AccountingPeriod:
                 f"posted before a closed period; a supervisor can reopen {later_closed}",
                 field="posted_on",
             )
-    period = locked_period(start)
+        period = locked_period(start)
     if not period.is_open:
         raise PeriodClosed(
             f"cannot post on {on.isoformat()}: the period {period} is closed; a supervisor can reopen it",
@@ -150,12 +149,15 @@ def _prepare_lines(lines: Sequence[Line]) -> list[JournalLine]:
     """Validate each line and turn it into an unsaved row; names the line at fault."""
     if len(lines) < 2:
         raise InvalidInput(f"a journal entry needs at least two lines, got {len(lines)}", field="lines")
-    accounts: dict[Any, Account] = {}
-    prepared = []
     for index, line in enumerate(lines):
-        number, field = index + 1, f"lines.{index}"
         if not isinstance(line, Line) or not isinstance(line.money, Money):
-            raise TypeError(f"line {number} must be built with debit() or credit() and a Money amount")
+            raise TypeError(f"line {index + 1} must be built with debit() or credit() and a Money amount")
+    accounts = resolve_accounts(
+        [line.account for line in lines], fields=[f"lines.{index}.account" for index in range(len(lines))]
+    )
+    prepared = []
+    for index, (line, account) in enumerate(zip(lines, accounts, strict=True)):
+        number, field = index + 1, f"lines.{index}"
         try:
             amount = round_money(line.money, policy=Rounding.EXACT, field=line.side)
         except InvalidAmount as exc:
@@ -165,10 +167,6 @@ def _prepare_lines(lines: Sequence[Line]) -> list[JournalLine]:
                 f"line {number}: the {line.side} must be more than zero, got {amount}",
                 field=f"{field}.{line.side}",
             )
-        key = line.account.pk if isinstance(line.account, Account) else line.account
-        if key not in accounts:
-            accounts[key] = resolve_account(line.account, field=f"{field}.account")
-        account = accounts[key]
         if not account.is_active:
             raise InactiveAccount(
                 f"line {number}: account {account} is inactive and takes no postings",
@@ -218,29 +216,32 @@ def _check_balance(lines: Sequence[JournalLine]) -> None:
 
 
 def _add_to_day_balances(on: date, lines: Sequence[JournalLine]) -> None:
+    """Add the lines to their accounts' running totals of the day, creating a day's row on its first
+    posting, in one statement; the ORM has no upsert that adds to a column."""
     totals: dict[tuple[int, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     for line in lines:
         pair = totals[(line.account_id, line.currency)]
         pair[0] += line.debit
         pair[1] += line.credit
     # a fixed order, so two postings touching the same accounts lock the rows in the same order
-    for (account_id, currency), (debits, credits) in sorted(totals.items()):
-        rows = AccountDayBalance.objects.filter(account_id=account_id, currency=currency, posted_on=on)
-        increment = {"debit_total": F("debit_total") + debits, "credit_total": F("credit_total") + credits}
-        if rows.update(**increment):
-            continue
-        try:
-            with transaction.atomic():
-                AccountDayBalance.objects.create(
-                    account_id=account_id,
-                    currency=currency,
-                    posted_on=on,
-                    debit_total=debits,
-                    credit_total=credits,
-                )
-        except IntegrityError:
-            # a concurrent posting inserted the day row first; it is committed now, so add to it
-            rows.update(**increment)
+    rows = sorted(totals.items())
+    day = connection.ops.adapt_datefield_value(on)
+    params = [
+        value
+        for (account_id, currency), (debits, credits) in rows
+        for value in (account_id, currency, day, debits, credits)
+    ]
+    table = connection.ops.quote_name(AccountDayBalance._meta.db_table)
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+    # the table is the model's and every value a parameter
+    upsert = (
+        f"INSERT INTO {table} (account_id, currency, posted_on, debit_total, credit_total) VALUES {values} "  # noqa: S608
+        "ON CONFLICT (account_id, currency, posted_on) DO UPDATE SET "
+        f"debit_total = {table}.debit_total + excluded.debit_total, "
+        f"credit_total = {table}.credit_total + excluded.credit_total"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(upsert, params)
 
 
 def mirror_lines(entry: JournalEntry) -> list[Line]:

@@ -337,7 +337,7 @@ def create_debit_note(
     )
     note.reason = reason
     note.save(update_fields=["reason"])
-    recalculate(note, new_lines=build_lines(note, lines))
+    recalculate(note, new_lines=build_lines(note, lines, is_new=True), is_new=True)
     record_event(
         actor=actor,
         action="debit_note.draft_created",
@@ -386,7 +386,7 @@ def rebill_invoice(*, invoice_id: int, reason: str, actor: User) -> tuple[Invoic
         )
         for line in invoice.lines.select_related("product", "tax_code").order_by("line_no")
     ]
-    recalculate(draft, new_lines=build_lines(draft, copies))
+    recalculate(draft, new_lines=build_lines(draft, copies, is_new=True), is_new=True)
     record_event(
         actor=actor,
         action="invoice.rebilled",

@@ -67,7 +67,8 @@ def entity_bank(entity: BillingEntity) -> BankDetails | None:
 
 
 def customer_party(customer: Customer, kind: str = Address.Kind.BILLING) -> Party | None:
-    address = customer.addresses.filter(kind=kind).first()
+    # all of them, not a filter: a document's services read the customer's addresses once
+    address = next((address for address in customer.addresses.all() if address.kind == kind), None)
     if address is None and kind != Address.Kind.BILLING:
         return None
     return Party(

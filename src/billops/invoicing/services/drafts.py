@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, prefetch_related_objects
 
 from billops.access.models import User
 from billops.access.permissions import require_permission
@@ -25,10 +25,12 @@ from billops.invoicing.selectors import get_entity, get_invoice
 from billops.invoicing.services.lines import (
     MAX_LINES,
     LineData,
+    LineSources,
     build_line,
     clean_document_date,
     clean_percent,
     clean_text,
+    keep_in_memory,
     recalculate,
 )
 
@@ -104,13 +106,17 @@ def _back_to_draft(invoice: Invoice) -> None:
         invoice.save(update_fields=["status", "submitted_by", "submitted_at", "approved_by", "approved_at"])
 
 
-def build_lines(invoice: Invoice, lines: Sequence[LineData], *, prefix: str = "lines") -> list[InvoiceLine]:
-    """Unsaved lines numbered after the document's last one; `recalculate(new_lines=…)` saves them."""
-    start = (invoice.lines.aggregate(last=Max("line_no"))["last"] or 0) + 1
+def build_lines(
+    invoice: Invoice, lines: Sequence[LineData], *, prefix: str = "lines", is_new: bool = False
+) -> list[InvoiceLine]:
+    """Unsaved lines numbered after the document's last one; `recalculate(new_lines=…)` saves them.
+    `is_new`: the document was created in this transaction and has no lines yet."""
+    start = 1 if is_new else (invoice.lines.aggregate(last=Max("line_no"))["last"] or 0) + 1
     if start - 1 + len(lines) > MAX_LINES:
         raise InvalidInput(f"a document holds at most {MAX_LINES} lines", field=prefix)
+    sources = LineSources(invoice, lines)
     return [
-        build_line(invoice, data, line_no=start + index, prefix=f"{prefix}.{index}.")
+        build_line(invoice, data, line_no=start + index, prefix=f"{prefix}.{index}.", sources=sources)
         for index, data in enumerate(lines)
     ]
 
@@ -150,6 +156,9 @@ def new_document(
     )
     _check_service_period(invoice)
     invoice.save()
+    keep_in_memory(invoice, corrections=[], rebills=[])  # a new document has neither
+    # the tax place and the printed addresses come from the same rows: read them once
+    prefetch_related_objects([customer], "addresses")
     return invoice
 
 
@@ -169,7 +178,7 @@ def create_draft(
     invoice = new_document(
         customer=customer, entity=get_entity(entity_code), actor=actor, currency=currency, **header
     )
-    recalculate(invoice, new_lines=build_lines(invoice, lines))
+    recalculate(invoice, new_lines=build_lines(invoice, lines, is_new=True), is_new=True)
     record_event(
         actor=actor,
         action="invoice.draft_created",

@@ -14,7 +14,7 @@ from typing import Any
 from django.utils import timezone
 
 from billops.catalog.models import Product, TaxCode
-from billops.catalog.pricing import price_for
+from billops.catalog.pricing import PriceBook
 from billops.catalog.tax import Exemption, TaxDecision, TaxParty, decide_tax
 from billops.core.errors import InvalidAmount, InvalidInput, NotFound
 from billops.core.money import Rounding, to_decimal
@@ -22,6 +22,7 @@ from billops.customers.models import Address, Customer
 from billops.invoicing.calc import LineInput, compute_totals
 from billops.invoicing.models import Invoice, InvoiceLine, InvoiceTax, TaxRounding
 from billops.ledger.accounts import REVENUE, control_account
+from billops.ledger.models import Account
 
 MAX_QUANTITY_PLACES, MAX_PRICE_PLACES = 4, 6
 MAX_INTEGER_DIGITS = 12  # the amount columns hold 18 digits with 6 places
@@ -102,13 +103,31 @@ def clean_text(value: Any, field: str, *, limit: int, required: bool = False) ->
     return text
 
 
-def get_product(code: str, field: str = "product_code") -> Product:
-    product = Product.objects.select_related("tax_code", "revenue_account").filter(code=code.strip()).first()
-    if product is None:
-        raise NotFound(f"there is no product with code {code!r}", field=field)
-    if not product.is_active:
-        raise InvalidInput(f"product {product.code} is no longer sold", field=field)
-    return product
+class LineSources:
+    """What the lines of one document are built from, each read once for all of them: the products
+    named, the customer's prices on the pricing date, the revenue account of free-text lines."""
+
+    def __init__(self, invoice: Invoice, lines: Sequence[LineData]) -> None:
+        codes = {data.product_code.strip() for data in lines if data.product_code}
+        found = Product.objects.select_related("tax_code", "revenue_account").filter(code__in=codes)
+        self.products = {product.code: product for product in found} if codes else {}
+        self.prices = PriceBook(
+            customer_id=invoice.customer_id, currency=invoice.currency, on=pricing_date(invoice)
+        )
+        self._revenue: Account | None = None
+
+    def product(self, code: str, field: str) -> Product:
+        product = self.products.get(code.strip())
+        if product is None:
+            raise NotFound(f"there is no product with code {code!r}", field=field)
+        if not product.is_active:
+            raise InvalidInput(f"product {product.code} is no longer sold", field=field)
+        return product
+
+    def revenue_account(self) -> Account:
+        if self._revenue is None:
+            self._revenue = control_account(REVENUE)
+        return self._revenue
 
 
 def get_tax_code(code: str, field: str = "tax_code") -> TaxCode:
@@ -139,9 +158,12 @@ def pricing_date(invoice: Invoice) -> date:
     return invoice.issued_on or timezone.localdate()
 
 
-def build_line(invoice: Invoice, data: LineData, *, line_no: int, prefix: str = "") -> InvoiceLine:
+def build_line(
+    invoice: Invoice, data: LineData, *, line_no: int, prefix: str = "", sources: LineSources | None = None
+) -> InvoiceLine:
     """An unsaved line from what was entered, priced from the catalog where the price was left out."""
-    product = get_product(data.product_code, f"{prefix}product_code") if data.product_code else None
+    sources = sources or LineSources(invoice, [data])
+    product = sources.product(data.product_code, f"{prefix}product_code") if data.product_code else None
     quantity = clean_quantity(data.quantity, f"{prefix}quantity")
     description = clean_text(data.description, f"{prefix}description", limit=500)
     if not description:
@@ -154,17 +176,11 @@ def build_line(invoice: Invoice, data: LineData, *, line_no: int, prefix: str = 
         tax_code = product.tax_code
     else:
         raise InvalidInput("a line without a product needs a tax code", field=f"{prefix}tax_code")
-    revenue_account = product.revenue_account if product is not None else control_account(REVENUE)
+    revenue_account = product.revenue_account if product is not None else sources.revenue_account()
     if data.unit_price is None or data.unit_price == "":
         if product is None:
             raise InvalidInput("a line without a product needs a unit price", field=f"{prefix}unit_price")
-        price = price_for(
-            customer_id=invoice.customer_id,
-            product=product,
-            currency=invoice.currency,
-            quantity=quantity,
-            on=pricing_date(invoice),
-        )
+        price = sources.prices.price(product, quantity)
         unit_price, price_source = price.unit_price, price.source
     else:
         unit_price, price_source = clean_price(data.unit_price, f"{prefix}unit_price"), "entered"
@@ -218,12 +234,18 @@ def tax_parties(invoice: Invoice) -> tuple[TaxParty, TaxParty, Exemption | None]
     return seller, buyer, exemption
 
 
-def recalculate(invoice: Invoice, *, new_lines: Sequence[InvoiceLine] = ()) -> None:
+def recalculate(invoice: Invoice, *, new_lines: Sequence[InvoiceLine] = (), is_new: bool = False) -> None:
     """Decide each line's tax, then write line amounts, the tax summary and the totals of a draft.
 
-    `new_lines` are unsaved lines to add: they are saved with their amounts in one insert.
+    `new_lines` are unsaved lines to add: they are saved with their amounts in one insert. `is_new`: the
+    document was created in this transaction, so it has no saved lines or tax rows to read or replace.
+    Afterwards `invoice.lines.all()` and `invoice.taxes.all()` answer from memory (`keep_in_memory`).
     """
-    saved = list(invoice.lines.select_related("tax_code").order_by("line_no"))
+    saved = (
+        []
+        if is_new
+        else list(invoice.lines.select_related("tax_code", "product", "revenue_account").order_by("line_no"))
+    )
     lines = saved + list(new_lines)
     seller, buyer, exemption = tax_parties(invoice)
     on = pricing_date(invoice)
@@ -269,11 +291,13 @@ def recalculate(invoice: Invoice, *, new_lines: Sequence[InvoiceLine] = ()) -> N
             saved, ["net", "tax_amount", "tax_rate", "tax_treatment", "tax_label", "tax_note", "tax_warning"]
         )
     InvoiceLine.objects.bulk_create(new_lines)
-    invoice.taxes.all().delete()
-    InvoiceTax.objects.bulk_create(
+    if not is_new:
+        InvoiceTax.objects.filter(invoice=invoice).delete()
+    tax_codes = {line.tax_code_id: line.tax_code for line in lines}
+    taxes = InvoiceTax.objects.bulk_create(
         InvoiceTax(
             invoice=invoice,
-            tax_code_id=group.group[0],
+            tax_code=tax_codes[group.group[0]],
             label=decisions[group.group[0]].label,
             rate=group.rate,
             treatment=decisions[group.group[0]].treatment,
@@ -286,3 +310,17 @@ def recalculate(invoice: Invoice, *, new_lines: Sequence[InvoiceLine] = ()) -> N
     invoice.subtotal, invoice.discount_total = totals.subtotal, totals.discount_total
     invoice.tax_total, invoice.total = totals.tax_total, totals.total
     invoice.save(update_fields=["subtotal", "discount_total", "tax_total", "total"])
+    keep_in_memory(invoice, lines=lines, taxes=taxes)
+
+
+def keep_in_memory(invoice: Invoice, **rows: Sequence[Any]) -> None:
+    """Have `invoice.lines.all()` (or any related set named) answer from these rows, exactly as after
+    `prefetch_related`: the checks, the posting, the digest, the frozen document and the API reply that
+    follow in the same request then read none of them again. A filtered or ordered query
+    (`invoice.lines.filter(…)`) still reads the database."""
+    cache = invoice.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, kept in rows.items():
+        cache.pop(name, None)  # else the manager hands back the rows it kept before
+        queryset = getattr(invoice, name).get_queryset()
+        queryset._result_cache, queryset._prefetch_done = list(kept), True
+        cache[name] = queryset

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from billops.access.models import User
@@ -25,7 +25,7 @@ from billops.customers.models import Customer
 from billops.customers.selectors import get_customer
 from billops.invoicing.digest import content_digest
 from billops.invoicing.errors import PreIssueCheckFailed, SelfApproval, WrongStatus
-from billops.invoicing.models import ApprovalThreshold, DocumentType, Invoice, InvoiceStatus
+from billops.invoicing.models import ApprovalThreshold, DocumentType, Invoice, InvoiceLine, InvoiceStatus
 from billops.invoicing.numbering import take_number
 from billops.invoicing.selectors import get_entity, get_invoice
 from billops.invoicing.services.documents import freeze_document
@@ -57,8 +57,9 @@ def approval_reason(invoice: Invoice) -> str:
 def pre_issue_checks(invoice: Invoice) -> list[Check]:
     """What the clerk sees on a draft before issuing it; blocking checks stop the issue."""
     customer = invoice.customer
+    lines = list(invoice.lines.all())  # from memory after `recalculate`
     checks = []
-    if not invoice.lines.exists():
+    if not lines:
         checks.append(Check("no_lines", "the document has no lines", blocking=True))
     elif invoice.total == 0:
         checks.append(Check("zero_amount", "the total is zero: there is nothing to bill", blocking=True))
@@ -84,7 +85,7 @@ def pre_issue_checks(invoice: Invoice) -> list[Check]:
         )
     if customer.status == Customer.Status.CLOSED:
         checks.append(Check("customer_closed", f"{customer.account_number} is closed", blocking=True))
-    warnings = sorted({warning for warning in invoice.lines.values_list("tax_warning", flat=True) if warning})
+    warnings = sorted({line.tax_warning for line in lines if line.tax_warning})
     checks += [Check("exemption_expired", warning, blocking=False) for warning in warnings]
     return checks
 
@@ -179,17 +180,16 @@ def override_credit_hold(*, invoice_id: int, reason: str, actor: User) -> Invoic
 def _entry_lines(invoice: Invoice) -> list[Line]:
     """Receivables against revenue per account and tax payable; a credit note posts the other way."""
     currency, customer_id = invoice.currency, invoice.customer_id
-    revenue: dict[int, Decimal] = defaultdict(Decimal)
-    for account_id, net in invoice.lines.values_list("revenue_account_id", "net"):
-        revenue[account_id] += net
+    revenue: dict[Account, Decimal] = defaultdict(Decimal)
+    for line in invoice.lines.all():
+        revenue[line.revenue_account] += line.net
     owed, earned = (debit, credit) if invoice.document_type != DocumentType.CREDIT_NOTE else (credit, debit)
     lines = [
         owed(RECEIVABLES, Money(invoice.total, currency), customer_id=customer_id, memo=invoice.number or "")
     ]
-    accounts = Account.objects.in_bulk(list(revenue))
     lines += [
-        earned(accounts[account_id], Money(net, currency))
-        for account_id, net in sorted(revenue.items())
+        earned(account, Money(net, currency))
+        for account, net in sorted(revenue.items(), key=lambda item: item[0].pk)
         if net
     ]
     if invoice.tax_total:
@@ -201,6 +201,13 @@ def issue_document(invoice: Invoice, *, actor: User, issued_on: date | None) -> 
     """Number, post, freeze and audit a locked document whose totals are calculated for its date;
     the building block of every issue."""
     invoice.issued_on = issued_on or invoice.issued_on or timezone.localdate()
+    # the checks, the posting, the digest and the frozen document all read the lines and taxes: once
+    # (after `recalculate` they are in memory already, and this reads nothing)
+    prefetch_related_objects(
+        [invoice],
+        Prefetch("lines", InvoiceLine.objects.select_related("revenue_account", "tax_code")),
+        "taxes",
+    )
     _refuse_blocking(pre_issue_checks(invoice))
     series, sequence_no = take_number(invoice.entity, invoice.document_type, invoice.issued_on.year)
     invoice.series, invoice.sequence_no, invoice.number = series, sequence_no, series.format(sequence_no)
@@ -217,8 +224,6 @@ def issue_document(invoice: Invoice, *, actor: User, issued_on: date | None) -> 
     sign = -1 if invoice.document_type == DocumentType.CREDIT_NOTE else 1
     invoice.status, invoice.open_amount = InvoiceStatus.ISSUED, sign * invoice.total
     invoice.journal_entry_id, invoice.issued_by, invoice.issued_at = entry.pk, actor, timezone.now()
-    # the digest and the frozen document read the same lines and taxes: fetch them once
-    prefetch_related_objects([invoice], "lines", "taxes")
     invoice.digest = content_digest(invoice)
     invoice.save()
     document = freeze_document(invoice)
@@ -289,7 +294,7 @@ def invoice_now(
     invoice = new_document(
         customer=customer, entity=get_entity(entity_code), actor=actor, issued_on=issued_on, **header
     )
-    recalculate(invoice, new_lines=build_lines(invoice, lines))
+    recalculate(invoice, new_lines=build_lines(invoice, lines, is_new=True), is_new=True)
     reason = approval_reason(invoice)
     if reason:
         raise WrongStatus(
