@@ -38,7 +38,7 @@ run: install
 
 # Debian's Chromium for the browser tests, PostgreSQL for the second pass
 test-deps:
-	tools/ensure_debian_packages.sh chromium:chromium postgresql:/usr/lib/postgresql
+	tools/ensure_debian_packages.sh chromium:chromium postgresql:/usr/lib/postgresql redis-server:redis-server
 
 lint: install
 	$(BIN)/ruff check src tests bench tools

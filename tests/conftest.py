@@ -8,14 +8,17 @@ installation starts with (payment terms, chart of accounts, audit chain head, co
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test import Client
 
+from billops.access import clock
 from billops.access.models import Role, User
 from billops.access.services import create_user, issue_api_token
 
@@ -29,6 +32,12 @@ pytest_plugins = ["tests.invoicing.fixtures"]
 def _fast_password_hashing(settings: Any) -> None:
     # argon2 is the production hasher; tests only need a hasher, not a slow one
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _clock_read_afresh() -> None:
+    # each test is its own unit of work: a business date set by an earlier (rolled back) test is gone
+    clock.forget()
 
 
 @pytest.fixture
@@ -99,6 +108,13 @@ def on_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
+def database_url() -> str:
+    """The URL of the test database, for a second process (a worker, a killed command) to connect to."""
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgresql://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked `postgresql` (triggers, row locks, real concurrency) run in the PostgreSQL pass."""
     from django.conf import settings
@@ -167,3 +183,14 @@ def outbox_dir(settings: Any, tmp_path: Any) -> Any:
     settings.MAIL_SMTP_URL = ""
     settings.MAIL_OUTBOX_DIR = tmp_path / "outbox"
     return settings.MAIL_OUTBOX_DIR
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Any:
+    """A throwaway Redis server on loopback for the Celery tests (tools/throwaway_redis.py); it fails with
+    the reason when redis-server cannot be installed or started."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from throwaway_redis import throwaway_redis
+
+    with throwaway_redis() as url:
+        yield url

@@ -13,6 +13,7 @@ from ninja.parser import Parser
 from billops.access.api import router as access_router
 from billops.access.auth import TokenAuth
 from billops.audit.api import router as audit_router
+from billops.billing.api import router as billing_router
 from billops.catalog.api import router as catalog_router
 from billops.core.errors import DomainError, InvalidInput
 from billops.customers.api import router as customers_router
@@ -114,3 +115,4 @@ api.add_router("/customers/", customers_router, tags=["customers"])
 api.add_router("/catalog/", catalog_router, tags=["catalog"])
 api.add_router("/invoicing/", invoicing_router, tags=["invoicing"])
 api.add_router("/delivery/", delivery_router, tags=["delivery"])
+api.add_router("/billing/", billing_router, tags=["billing"])

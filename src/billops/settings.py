@@ -29,6 +29,8 @@ SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("BILLOPS_DEBUG", "") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("BILLOPS_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 HTTPS = os.environ.get("BILLOPS_HTTPS", "") == "1"
+# production mode: the test clock (`billops clock set`) is refused and the real date always applies
+PRODUCTION = os.environ.get("BILLOPS_PRODUCTION", "") == "1"
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -45,6 +47,7 @@ INSTALLED_APPS = [
     "billops.catalog",
     "billops.invoicing",
     "billops.delivery",
+    "billops.billing",
     "billops.web",
     "billops.cli",
     "ninja",  # serves the API docs UI from its own package instead of a CDN
@@ -138,6 +141,9 @@ WHITENOISE_USE_FINDERS = True
 
 # E-mail (docs/operations.md, "E-mail"): SMTP when BILLOPS_SMTP_URL is set, else the outbox folder.
 # smtp://host:25, smtp://user:password@host:587?starttls=1 or smtps://user:password@host:465
+# Celery workers (`billops worker`) on this broker run bill-run partitions; empty: all work in-process
+CELERY_BROKER_URL = os.environ.get("BILLOPS_BROKER_URL", "")
+
 MAIL_SMTP_URL = os.environ.get("BILLOPS_SMTP_URL", "")
 MAIL_FROM = os.environ.get("BILLOPS_MAIL_FROM", "billing@localhost")
 MAIL_OUTBOX_DIR = VAR_DIR / "outbox"  # embedded mode: one <message id>.eml per message

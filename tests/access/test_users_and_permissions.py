@@ -111,7 +111,7 @@ def test_only_an_admin_may_create_users(make_user, role):
 
 INVOICING = {
     "invoicing.edit_drafts", "invoicing.submit", "invoicing.issue", "invoicing.void", "invoicing.credit",
-    "invoicing.send", "catalog.set_customer_price",
+    "invoicing.send", "catalog.set_customer_price", "billing.capture", "billing.run",
 }  # fmt: skip
 ALLOWED = {
     Role.CLERK: {

@@ -11,23 +11,17 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from billops.audit.models import AuditEvent
 from billops.cli.invariants import check_all
 from billops.invoicing.models import Invoice, IssuedDocument, NumberSeries
 from billops.ledger.models import JournalEntry
+from tests.conftest import database_url
 from tests.invoicing.factories import make_customer
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgresql://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 def start_issuer(customer_id: int, username: str, count: int) -> subprocess.Popen[str]:

@@ -65,3 +65,20 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key} ({self.state})"
+
+
+class BusinessClock(models.Model):
+    """The business date an admin has set on a test or demo system: documents, due dates, pricing and
+    billing cycles then run as of that day. No row: the real date. Refused in production mode."""
+
+    business_date = models.DateField()
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )  # None: the operator at the command line
+    set_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="one_business_clock")]
+
+    def __str__(self) -> str:
+        return f"business date {self.business_date.isoformat()}"

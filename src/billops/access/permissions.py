@@ -37,7 +37,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "invoicing.void": frozenset({CLERK, SUPERVISOR}),
     "invoicing.credit": frozenset({CLERK, SUPERVISOR}),
     "invoicing.send": frozenset({CLERK, COLLECTOR, SUPERVISOR}),
+    "billing.capture": frozenset({CLERK, SUPERVISOR}),
+    "billing.run": frozenset({CLERK, SUPERVISOR}),
     "access.manage_users": frozenset(),
+    "access.set_clock": frozenset(),  # the test clock: admins only
     "access.manage_own_tokens": frozenset({CLERK, COLLECTOR, SUPERVISOR}),
 }
 

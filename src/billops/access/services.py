@@ -1,19 +1,22 @@
-"""Users and API tokens: creating users, issuing and revoking tokens. Each is audited."""
+"""Users and API tokens (creating users, issuing and revoking tokens) and the test clock. Each is audited."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import date, datetime
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billops.access.models import ApiToken, Role, User
+from billops.access import clock
+from billops.access.models import ApiToken, BusinessClock, Role, User
 from billops.access.permissions import require_permission
 from billops.access.selectors import TOKEN_PREFIX, hash_secret
 from billops.audit.services import record_event
-from billops.core.errors import Duplicate, InvalidInput, NotFound
+from billops.core.errors import Duplicate, InvalidInput, NotFound, PermissionDenied
 
 
 def _check_username(username: str) -> None:
@@ -100,3 +103,59 @@ def revoke_api_token(*, token_id: int, actor: User) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         record_event(actor=actor, action="access.token_revoked", target=token)
     return token
+
+
+EARLIEST_BUSINESS_DATE, LATEST_BUSINESS_DATE = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def _clock_allowed(actor: User | None) -> None:
+    if actor is not None:
+        require_permission(actor, "access.set_clock")
+    if settings.PRODUCTION:
+        raise PermissionDenied(
+            "the test clock cannot be set in production mode (BILLOPS_PRODUCTION=1): the real date applies",
+            action="access.set_clock",
+        )
+
+
+@transaction.atomic(durable=True)
+def set_business_date(*, on: date, actor: User | None) -> BusinessClock:
+    """Run the whole system as of `on` (a test or demo system only); admins, or the operator at the shell."""
+    _clock_allowed(actor)
+    if isinstance(on, datetime) or not isinstance(on, date):
+        raise InvalidInput("the business date must be a date (YYYY-MM-DD)", field="business_date")
+    if not EARLIEST_BUSINESS_DATE <= on <= LATEST_BUSINESS_DATE:
+        raise InvalidInput(
+            f"the business date {on.isoformat()} is not between {EARLIEST_BUSINESS_DATE.isoformat()} and "
+            f"{LATEST_BUSINESS_DATE.isoformat()}",
+            field="business_date",
+        )
+    before = clock.today()
+    row, _ = BusinessClock.objects.update_or_create(pk=1, defaults={"business_date": on, "set_by": actor})
+    record_event(
+        actor=actor,
+        action="access.clock_set",
+        target=row,
+        before={"business_date": before},
+        after={"business_date": on},
+    )
+    clock.remember(on)
+    return row
+
+
+@transaction.atomic(durable=True)
+def reset_business_date(*, actor: User | None) -> date:
+    """Back to the real date; returns it. Nothing to do when no test clock is set."""
+    _clock_allowed(actor)
+    row = BusinessClock.objects.select_for_update().filter(pk=1).first()
+    if row is not None:
+        record_event(
+            actor=actor,
+            action="access.clock_reset",
+            target=row,
+            before={"business_date": row.business_date},
+            after={"business_date": timezone.localdate()},
+        )
+        row.delete()
+    clock.remember(None)
+    return clock.today()

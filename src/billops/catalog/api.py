@@ -12,12 +12,12 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from pydantic import StringConstraints
 
+from billops.access import clock
 from billops.catalog import selectors, services
 from billops.catalog.display import plain_decimal, price_text
 from billops.catalog.imports import MAX_FILE_BYTES
@@ -80,7 +80,7 @@ def _actor(request: HttpRequest) -> Any:
 @paginate(LimitOffset)
 def list_tax_codes(request: HttpRequest, on: DateIn | None = None) -> object:
     """Every tax code with the rates in force on `on` (today by default)."""
-    return selectors.list_tax_codes(on=on or timezone.localdate())
+    return selectors.list_tax_codes(on=on or clock.today())
 
 
 @router.post("/tax-codes", response={201: TaxCodeOut, **errors(*WRITE_ERRORS)})
@@ -265,7 +265,7 @@ def quote(request: HttpRequest, query: Query[QuoteQuery]) -> object:
         customer_id=query.customer_id,
         product_code=query.product_code,
         quantity=query.quantity,
-        on=query.on or timezone.localdate(),
+        on=query.on or clock.today(),
         seller=seller,
     )
     return {

@@ -13,9 +13,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from billops.access import clock
 from billops.access.models import User
 from billops.access.permissions import can
 from billops.catalog import selectors, services
@@ -69,9 +69,9 @@ def _show(request: HttpRequest, form: ServiceForm, exc: DomainError) -> int:
 def _day(request: HttpRequest) -> tuple[date, str]:
     """The day a page shows (?on=YYYY-MM-DD, today by default) and the problem with what was typed."""
     try:
-        return clean_optional_date(request.GET.get("on", ""), "on") or timezone.localdate(), ""
+        return clean_optional_date(request.GET.get("on", ""), "on") or clock.today(), ""
     except DomainError as exc:
-        return timezone.localdate(), exc.message
+        return clock.today(), exc.message
 
 
 # --- products --------------------------------------------------------------------------------------
@@ -98,7 +98,7 @@ def product_detail(request: HttpRequest, code: str) -> HttpResponse:
         "customer_prices": selectors.product_customer_prices(product),
         "events": selectors.product_history(product)[:100],
         "may_manage": can(request.user, "catalog.manage"),
-        "today": timezone.localdate(),
+        "today": clock.today(),
     }
     return render(request, "catalog/product_detail.html", context)
 
@@ -244,7 +244,7 @@ def tax_rates_import(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def price_lists(request: HttpRequest) -> HttpResponse:
-    form = PriceListForm(_posted(request), initial={"currency": "EUR", "valid_from": timezone.localdate()})
+    form = PriceListForm(_posted(request), initial={"currency": "EUR", "valid_from": clock.today()})
     status = 200
     if request.method == "POST":
         try:
@@ -319,12 +319,12 @@ def _customer_page(request: HttpRequest, customer: Customer, status: int = 200, 
     products = selectors.list_products(active=True)
     lists = selectors.list_price_lists(currency=customer.currency)
     assigned = selectors.customer_price_list(customer.pk)
-    initial = {"min_quantity": "0", "valid_from": timezone.localdate()}
+    initial = {"min_quantity": "0", "valid_from": clock.today()}
     context = {
         "customer": customer,
         "prices": selectors.list_customer_prices(customer_id=customer.pk),
         "assigned": assigned,
-        "today": timezone.localdate(),
+        "today": clock.today(),
         "events": selectors.customer_price_history(customer)[:100],
         "form": forms.get("form") or CustomerPriceForm(initial=initial, products=products),
         "assign_form": forms.get("assign_form")

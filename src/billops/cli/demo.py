@@ -14,7 +14,6 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from django.utils import timezone
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -22,6 +21,7 @@ from stdnum import ean
 from stdnum.us import ein
 from stdnum.util import get_cc_module
 
+from billops.access import clock
 from billops.access.models import Role, User
 from billops.access.services import create_user
 from billops.cli.demo_invoices import build_demo_invoicing
@@ -279,7 +279,7 @@ def build_demo(*, seed: int, customers: int, months: int = 0) -> int:
             rng=rng,
             users={role: user for role, (user, _) in users.items()},
             customer_ids=[customer_id for customer_id, _, _ in created],
-            today=timezone.localdate(),
+            today=clock.today(),
             months=months,
             progress=progress,
         )

@@ -63,6 +63,29 @@ def _parser() -> argparse.ArgumentParser:
         "--user", default=os.environ.get("BILLOPS_USER", ""), help="who seeds (default: the operator)"
     )
 
+    billrun = commands.add_parser("billrun", help="bill a month: pending charges of the customers due")
+    billing_month = billrun.add_mutually_exclusive_group(required=True)
+    billing_month.add_argument("--period", help="the month, YYYY-MM")
+    billing_month.add_argument("--resume", type=int, metavar="RUN_ID", help="finish a run that crashed")
+    billrun.add_argument("--preview", action="store_true", help="show what it would issue; write nothing")
+    billrun.add_argument("--invoice-date", default="", help="YYYY-MM-DD (default: the business date)")
+    billrun.add_argument(
+        "--user", default=os.environ.get("BILLOPS_USER", ""), help="who issues the invoices (or BILLOPS_USER)"
+    )
+
+    worker = commands.add_parser(
+        "worker", help="a Celery worker for bill-run partitions (BILLOPS_BROKER_URL)"
+    )
+    worker.add_argument("--concurrency", type=int, default=2, help="partitions billed at once (processes)")
+    worker.add_argument("--name", default="billops@%h", help="the worker's name (%%h: this host)")
+
+    clock = commands.add_parser("clock", help="show, set or reset the business date (test and demo systems)")
+    clock.add_argument("action", choices=["show", "set", "reset"])
+    clock.add_argument("date", nargs="?", default="", help="YYYY-MM-DD, for set")
+    clock.add_argument(
+        "--user", default=os.environ.get("BILLOPS_USER", ""), help="an admin (default: the operator)"
+    )
+
     createuser = commands.add_parser("createuser", help="add a staff user")
     createuser.add_argument("username")
     createuser.add_argument(
@@ -116,6 +139,34 @@ def _dispatch(args: argparse.Namespace) -> int:
         from billops.catalog.cli import seed_catalog
 
         return seed_catalog(username=args.user)
+    if args.command == "billrun":
+        from billops.billing.cli import run_billrun
+
+        if args.resume and (args.preview or args.invoice_date):
+            print(
+                "error: --resume finishes a run as it was started: no --preview, no --invoice-date",
+                file=sys.stderr,
+            )
+            return EXIT_ERROR
+        return run_billrun(
+            period=args.period or "",
+            preview=args.preview,
+            invoice_date=args.invoice_date,
+            username=args.user,
+            resume=args.resume or 0,
+        )
+    if args.command == "worker":
+        return _worker(concurrency=args.concurrency, name=args.name)
+    if args.command == "clock":
+        from billops.access.cli import run_clock
+
+        if (args.action == "set") != bool(args.date):
+            print(
+                "error: `billops clock set` takes a date (YYYY-MM-DD); show and reset take none",
+                file=sys.stderr,
+            )
+            return EXIT_ERROR
+        return run_clock(action=args.action, value=args.date, username=args.user)
     if args.command == "token":
         return _token(username=args.username, name=args.name)
     return _createuser(args)
@@ -188,6 +239,21 @@ def _jobs(*, once: bool, interval: float) -> int:
     signal.signal(signal.SIGTERM, interrupt)
     print(f"running jobs every {interval:g} s; press Ctrl+C to stop", flush=True)
     run_jobs_forever(interval=interval, stop=stop, report=report)
+    return 0
+
+
+def _worker(*, concurrency: int, name: str) -> int:
+    from django.conf import settings
+
+    if not settings.CELERY_BROKER_URL:
+        print("error: set BILLOPS_BROKER_URL (e.g. redis://127.0.0.1:6379/0) for a worker", file=sys.stderr)
+        return EXIT_ERROR
+    if concurrency < 1:
+        print("error: --concurrency must be at least 1", file=sys.stderr)
+        return EXIT_ERROR
+    from billops.workers import app
+
+    app.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", f"--hostname={name}"])
     return 0
 
 

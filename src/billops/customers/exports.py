@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
-from django.utils import timezone
 from openpyxl import Workbook
 
+from billops.access import clock
 from billops.customers.fileformat import (
     ADDRESS_PARTS,
     COLUMNS,
@@ -77,7 +77,7 @@ def download(customers: QuerySet[Customer], file_format: Literal["csv", "xlsx"])
     else:
         content, content_type = export_csv(customers), CSV_CONTENT_TYPE
     response = HttpResponse(content, content_type=content_type)
-    name = f"customers-{timezone.localdate():%Y%m%d}.{file_format}"
+    name = f"customers-{clock.today():%Y%m%d}.{file_format}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

@@ -129,7 +129,8 @@ def _text(value: Any, name: str) -> str:
         raise InvalidInput(f"{name} must be text", field=name)
     if CONTROL_CHARACTERS.search(value):
         raise InvalidInput(f"{name} holds control characters that cannot be stored", field=name)
-    return value.strip(" ")  # only spaces: a leading tab is kept literally, like any other character
+    text = value.strip(" ")  # only spaces: a leading tab is kept literally, like any other character
+    return text if text.strip() else ""  # whitespace alone is no text, as an empty cell in an import
 
 
 def text_cleaner(

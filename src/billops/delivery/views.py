@@ -12,9 +12,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from billops.access import clock
 from billops.access.models import User
 from billops.access.permissions import can
 from billops.core.calendars import month_start
@@ -118,7 +118,7 @@ def resend(request: HttpRequest, delivery_id: uuid.UUID) -> HttpResponse:
 
 
 def _statement_form(source: Any) -> dict[str, str]:
-    today = timezone.localdate()
+    today = clock.today()
     return {
         "account": source.get("account", "").strip(),
         "period_start": source.get("period_start", "").strip() or month_start(today).isoformat(),

@@ -17,11 +17,11 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import StringConstraints, WithJsonSchema
 
+from billops.access import clock
 from billops.core.errors import DomainError
 from billops.core.money import round_money
 from billops.core.schemas import (
@@ -568,7 +568,7 @@ def _file_reply(media_type: str) -> dict[str, Any]:
 @paginate(LimitOffset)
 def list_invoices(request: HttpRequest, filters: Query[InvoiceFilters]) -> object:
     values = filters.model_dump()
-    overdue_on = timezone.localdate() if values.pop("overdue") else None
+    overdue_on = clock.today() if values.pop("overdue") else None
     return selectors.list_invoices(
         **{k: v for k, v in values.items() if v is not None}, overdue_on=overdue_on
     )

@@ -11,10 +11,10 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from billops.access import clock
 from billops.core.currencies import validate_currency
 from billops.core.errors import InvalidInput
 from billops.core.money import Money, round_money
@@ -299,7 +299,7 @@ class TrialBalanceOut(Schema):
 def trial_balance(request: HttpRequest, as_of: DateIn | None = None, currency: str = "") -> object:
     if currency:
         validate_currency(currency)
-    report = selectors.trial_balance(as_of=as_of or timezone.localdate(), currency=currency or None)
+    report = selectors.trial_balance(as_of=as_of or clock.today(), currency=currency or None)
     return {
         "as_of": report.as_of,
         "rows": [

@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Sum
-from django.utils import timezone
 
+from billops.access import clock
 from billops.audit.models import AuditEvent
 from billops.audit.selectors import list_events
 from billops.core.db import given
@@ -294,7 +294,7 @@ def list_periods() -> QuerySet[AccountingPeriod]:
 
 def current_open_period() -> AccountingPeriod | None:
     """The latest open period that has begun (a month's period exists once something posts into it)."""
-    today = timezone.localdate()
+    today = clock.today()
     return (
         AccountingPeriod.objects.filter(status=PeriodStatus.OPEN, start_on__lte=today)
         .order_by("-start_on")

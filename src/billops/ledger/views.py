@@ -10,9 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from billops.access import clock
 from billops.access.models import User
 from billops.access.permissions import can
 from billops.core.errors import DomainError, InvalidInput
@@ -54,9 +54,9 @@ def accounts(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Account {account} added to the chart.")
             return redirect("ledger:accounts")
     try:
-        as_of = _date(request.GET.get("as_of", ""), field="as_of") or timezone.localdate()
+        as_of = _date(request.GET.get("as_of", ""), field="as_of") or clock.today()
     except DomainError as exc:
-        error, as_of = exc, timezone.localdate()
+        error, as_of = exc, clock.today()
     balances = selectors.balances_by_account(as_of=as_of)
     rows = [(account, balances.get(account.pk, [])) for account in selectors.list_accounts()]
     context = {
@@ -76,9 +76,9 @@ def trial_balance(request: HttpRequest) -> HttpResponse:
     error = None
     currency = request.GET.get("currency", "").strip().upper()
     try:
-        as_of = _date(request.GET.get("as_of", ""), field="as_of") or timezone.localdate()
+        as_of = _date(request.GET.get("as_of", ""), field="as_of") or clock.today()
     except DomainError as exc:
-        error, as_of = exc, timezone.localdate()
+        error, as_of = exc, clock.today()
     report = selectors.trial_balance(as_of=as_of, currency=currency or None)
     context = {"report": report, "as_of": as_of, "currency": currency, "error": error}
     return render(request, "ledger/trial_balance.html", context)
@@ -130,7 +130,7 @@ def _entry_page(
         and entry.reversal is None
         and not entry.reversal_of_id
         and not entry.source_type,  # a document's entry is corrected through the document
-        "today": timezone.localdate(),
+        "today": clock.today(),
         "error": error,
         "reason": reason,
     }
@@ -150,7 +150,7 @@ def entry(request: HttpRequest, pk: int) -> HttpResponse:
 def entry_reverse(request: HttpRequest, pk: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
     try:
-        on = _date(request.POST.get("posted_on", ""), field="posted_on") or timezone.localdate()
+        on = _date(request.POST.get("posted_on", ""), field="posted_on") or clock.today()
         reversal = services.reverse_entry(entry_id=pk, on=on, reason=reason, actor=_actor(request))
     except DomainError as exc:
         try:
@@ -181,7 +181,7 @@ def periods(request: HttpRequest) -> HttpResponse:
 @require_POST
 def period_close(request: HttpRequest, start_on: str) -> HttpResponse:
     try:
-        start = _date(start_on, field="start_on") or timezone.localdate()
+        start = _date(start_on, field="start_on") or clock.today()
         period = services.close_period(start_on=start, actor=_actor(request))
     except DomainError as exc:
         return _periods_page(request, error=exc)
@@ -193,7 +193,7 @@ def period_close(request: HttpRequest, start_on: str) -> HttpResponse:
 @require_POST
 def period_reopen(request: HttpRequest, start_on: str) -> HttpResponse:
     try:
-        start = _date(start_on, field="start_on") or timezone.localdate()
+        start = _date(start_on, field="start_on") or clock.today()
         period = services.reopen_period(
             start_on=start, reason=request.POST.get("reason", ""), actor=_actor(request)
         )

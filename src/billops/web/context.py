@@ -1,4 +1,5 @@
-"""Template context shared by every staff page: the navigation and where the user is in it."""
+"""Template context shared by every staff page: the navigation, where the user is in it, and the test
+clock's business date when one is set (every page says so)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+
+from billops.access import clock
 
 NAVIGATION = [
     ("Customers", "customers:list"),
@@ -26,4 +29,4 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         {"label": label, "url_name": url_name, "active": request.path.startswith(reverse(url_name))}
         for label, url_name in NAVIGATION
     ]
-    return {"navigation": items}
+    return {"navigation": items, "test_clock": clock.test_date()}

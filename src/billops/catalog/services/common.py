@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
-from django.utils import timezone
 
+from billops.access import clock
 from billops.catalog.errors import UnknownCode
 from billops.core.errors import Duplicate, NotFound
 
@@ -16,7 +16,7 @@ T = TypeVar("T")
 
 
 def today() -> Any:
-    return timezone.localdate()
+    return clock.today()
 
 
 def referenced(lookup: Callable[..., T], code: Any, field: str, **kwargs: Any) -> T:

@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from billops.access import clock
 from billops.access.models import User
 from billops.access.permissions import can, require_permission
 from billops.audit.services import changed_fields, json_safe, record_event
@@ -55,7 +55,7 @@ clean_reason = text_cleaner(200, required=True, label="the reason")
 
 
 def _today() -> date:
-    return timezone.localdate()
+    return clock.today()
 
 
 # --- customers -------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from billops.access import clock
 from billops.access.models import User
 from billops.access.permissions import require_permission
 from billops.audit.services import record_event
@@ -140,7 +141,7 @@ def _queue_invoice(
         kind=KIND[invoice.document_type],
         number=invoice.number or "",
         seller=invoice.entity.legal_name,
-        issued_on=invoice.issued_on or timezone.localdate(),
+        issued_on=invoice.issued_on or clock.today(),
         total=invoice.total,
         currency=invoice.currency,
         due_on=invoice.due_on,

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from billops.access import clock
 from billops.access.models import User
 from billops.access.permissions import require_permission
 from billops.audit.services import record_event
@@ -94,7 +95,7 @@ def void_invoice(*, invoice_id: int, reason: str, actor: User, voided_on: date |
             field="status",
         )
     original = JournalEntry.objects.get(pk=invoice.journal_entry_id or 0)  # an issued document has one
-    voided_on = voided_on or timezone.localdate()
+    voided_on = voided_on or clock.today()
     if voided_on < original.posted_on:
         raise InvalidInput(
             f"a void cannot be dated before the document ({original.posted_on})", field="voided_on"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from billops.access import clock
 from billops.audit.services import record_event
 from billops.catalog.tax import Treatment
 from billops.customers.models import Address, Customer
@@ -107,7 +108,7 @@ def document_view(invoice: Invoice) -> DocumentView:
         language=invoice.language,
         currency=invoice.currency,
         number=invoice.number or "",
-        issue_on=invoice.issued_on or timezone.localdate(),
+        issue_on=invoice.issued_on or clock.today(),
         due_on=invoice.due_on if is_invoice else None,
         seller=entity_party(invoice.entity),
         bill_to=bill_to,

@@ -20,7 +20,14 @@ from billops.core.money import Rounding
 from billops.customers.models import Customer
 from billops.customers.selectors import get_customer
 from billops.invoicing.errors import NotEditable
-from billops.invoicing.models import BillingEntity, DocumentType, Invoice, InvoiceLine, InvoiceStatus
+from billops.invoicing.models import (
+    BillingEntity,
+    DocumentType,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    InvoiceTax,
+)
 from billops.invoicing.selectors import get_entity, get_invoice
 from billops.invoicing.services.lines import (
     MAX_LINES,
@@ -121,7 +128,7 @@ def build_lines(
     ]
 
 
-def new_document(
+def document_for(
     *,
     customer: Customer,
     entity: BillingEntity,
@@ -131,7 +138,8 @@ def new_document(
     original: Invoice | None = None,
     **header: Any,
 ) -> Invoice:
-    """An unsaved-lines document for a customer, with the entity's and customer's defaults filled in."""
+    """A document for a customer with the entity's and customer's defaults filled in, checked but not saved:
+    a bill run's preview prices one without writing. `new_document` saves it."""
     if customer.status == Customer.Status.CLOSED:
         raise InvalidInput(
             f"{customer.account_number} is closed and takes no new documents", field="customer_id"
@@ -155,10 +163,25 @@ def new_document(
         **header,
     )
     _check_service_period(invoice)
-    invoice.save()
-    keep_in_memory(invoice, corrections=[], rebills=[])  # a new document has neither
     # the tax place and the printed addresses come from the same rows: read them once
     prefetch_related_objects([customer], "addresses")
+    return invoice
+
+
+def new_document(**fields: Any) -> Invoice:
+    """`document_for(**fields)`, saved, without lines yet."""
+    invoice = document_for(**fields)
+    invoice.save()
+    keep_in_memory(invoice, corrections=[], rebills=[])  # a new document has neither
+    return invoice
+
+
+def save_priced(invoice: Invoice, lines: Sequence[InvoiceLine], taxes: Sequence[InvoiceTax]) -> Invoice:
+    """Write a document priced in memory (`document_for`, `build_lines`, `calculate`) exactly as priced."""
+    invoice.save()
+    InvoiceLine.objects.bulk_create(lines)
+    InvoiceTax.objects.bulk_create(taxes)
+    keep_in_memory(invoice, lines=lines, taxes=taxes, corrections=[], rebills=[])
     return invoice
 
 

@@ -11,8 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
-
+from billops.access import clock
 from billops.catalog.models import Product, TaxCode
 from billops.catalog.pricing import PriceBook
 from billops.catalog.tax import Exemption, TaxDecision, TaxParty, decide_tax
@@ -145,7 +144,7 @@ def clean_document_date(value: Any, field: str) -> date | None:
         return None
     if not isinstance(value, date):
         raise InvalidInput(f"{field} must be a date", field=field)
-    latest = timezone.localdate().replace(year=timezone.localdate().year + 1)
+    latest = clock.today().replace(year=clock.today().year + 1)
     if not date(2000, 1, 1) <= value <= latest:
         raise InvalidInput(
             f"{field} {value.isoformat()} is not between 2000-01-01 and {latest.isoformat()}", field=field
@@ -155,7 +154,7 @@ def clean_document_date(value: Any, field: str) -> date | None:
 
 def pricing_date(invoice: Invoice) -> date:
     """Prices and tax rates are those of the invoice date, or of today while a draft has none."""
-    return invoice.issued_on or timezone.localdate()
+    return invoice.issued_on or clock.today()
 
 
 def build_line(
@@ -234,19 +233,10 @@ def tax_parties(invoice: Invoice) -> tuple[TaxParty, TaxParty, Exemption | None]
     return seller, buyer, exemption
 
 
-def recalculate(invoice: Invoice, *, new_lines: Sequence[InvoiceLine] = (), is_new: bool = False) -> None:
-    """Decide each line's tax, then write line amounts, the tax summary and the totals of a draft.
-
-    `new_lines` are unsaved lines to add: they are saved with their amounts in one insert. `is_new`: the
-    document was created in this transaction, so it has no saved lines or tax rows to read or replace.
-    Afterwards `invoice.lines.all()` and `invoice.taxes.all()` answer from memory (`keep_in_memory`).
-    """
-    saved = (
-        []
-        if is_new
-        else list(invoice.lines.select_related("tax_code", "product", "revenue_account").order_by("line_no"))
-    )
-    lines = saved + list(new_lines)
+def calculate(invoice: Invoice, lines: Sequence[InvoiceLine]) -> list[InvoiceTax]:
+    """Decide each line's tax and set the line amounts and the document's totals in memory; the tax
+    summary rows come back unsaved. Reads the tax rates and the customer's address, writes nothing: a
+    draft's recalculation and a bill run's preview both price with it."""
     seller, buyer, exemption = tax_parties(invoice)
     on = pricing_date(invoice)
     decisions: dict[int, TaxDecision] = {}
@@ -286,15 +276,10 @@ def recalculate(invoice: Invoice, *, new_lines: Sequence[InvoiceLine] = (), is_n
         line.net, line.tax_amount = result.net, result.tax
         line.tax_rate, line.tax_treatment, line.tax_label = decision.rate, decision.treatment, decision.label
         line.tax_note, line.tax_warning = decision.note, decision.warning
-    if saved:
-        InvoiceLine.objects.bulk_update(
-            saved, ["net", "tax_amount", "tax_rate", "tax_treatment", "tax_label", "tax_note", "tax_warning"]
-        )
-    InvoiceLine.objects.bulk_create(new_lines)
-    if not is_new:
-        InvoiceTax.objects.filter(invoice=invoice).delete()
+    invoice.subtotal, invoice.discount_total = totals.subtotal, totals.discount_total
+    invoice.tax_total, invoice.total = totals.tax_total, totals.total
     tax_codes = {line.tax_code_id: line.tax_code for line in lines}
-    taxes = InvoiceTax.objects.bulk_create(
+    return [
         InvoiceTax(
             invoice=invoice,
             tax_code=tax_codes[group.group[0]],
@@ -306,9 +291,31 @@ def recalculate(invoice: Invoice, *, new_lines: Sequence[InvoiceLine] = (), is_n
             tax=group.tax,
         )
         for group in totals.groups
+    ]
+
+
+def recalculate(invoice: Invoice, *, new_lines: Sequence[InvoiceLine] = (), is_new: bool = False) -> None:
+    """Decide each line's tax, then write line amounts, the tax summary and the totals of a draft.
+
+    `new_lines` are unsaved lines to add: they are saved with their amounts in one insert. `is_new`: the
+    document was created in this transaction, so it has no saved lines or tax rows to read or replace.
+    Afterwards `invoice.lines.all()` and `invoice.taxes.all()` answer from memory (`keep_in_memory`).
+    """
+    saved = (
+        []
+        if is_new
+        else list(invoice.lines.select_related("tax_code", "product", "revenue_account").order_by("line_no"))
     )
-    invoice.subtotal, invoice.discount_total = totals.subtotal, totals.discount_total
-    invoice.tax_total, invoice.total = totals.tax_total, totals.total
+    lines = saved + list(new_lines)
+    taxes = calculate(invoice, lines)
+    if saved:
+        InvoiceLine.objects.bulk_update(
+            saved, ["net", "tax_amount", "tax_rate", "tax_treatment", "tax_label", "tax_note", "tax_warning"]
+        )
+    InvoiceLine.objects.bulk_create(new_lines)
+    if not is_new:
+        InvoiceTax.objects.filter(invoice=invoice).delete()
+    InvoiceTax.objects.bulk_create(taxes)
     invoice.save(update_fields=["subtotal", "discount_total", "tax_total", "total"])
     keep_in_memory(invoice, lines=lines, taxes=taxes)
 

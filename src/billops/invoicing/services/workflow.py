@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
+from billops.access import clock
 from billops.access.models import User
 from billops.access.permissions import require_permission
 from billops.audit.services import record_event
@@ -54,10 +55,11 @@ def approval_reason(invoice: Invoice) -> str:
     return ""
 
 
-def pre_issue_checks(invoice: Invoice) -> list[Check]:
-    """What the clerk sees on a draft before issuing it; blocking checks stop the issue."""
+def pre_issue_checks(invoice: Invoice, lines: Sequence[InvoiceLine] | None = None) -> list[Check]:
+    """What the clerk sees on a draft before issuing it; blocking checks stop the issue. `lines`: those
+    of a document priced in memory and not saved (a bill run's preview)."""
     customer = invoice.customer
-    lines = list(invoice.lines.all())  # from memory after `recalculate`
+    lines = list(invoice.lines.all()) if lines is None else lines  # from memory after `recalculate`
     checks = []
     if not lines:
         checks.append(Check("no_lines", "the document has no lines", blocking=True))
@@ -90,7 +92,7 @@ def pre_issue_checks(invoice: Invoice) -> list[Check]:
     return checks
 
 
-def _refuse_blocking(checks: list[Check]) -> None:
+def refuse_blocking(checks: list[Check]) -> None:
     blocking = [check for check in checks if check.blocking]
     if blocking:
         raise PreIssueCheckFailed(
@@ -108,7 +110,7 @@ def submit_invoice(*, invoice_id: int, actor: User) -> Invoice:
     if invoice.status != InvoiceStatus.DRAFT:
         raise WrongStatus(f"{invoice} is already {invoice.get_status_display().lower()}", field="status")
     recalculate(invoice)
-    _refuse_blocking([check for check in pre_issue_checks(invoice) if check.code != "credit_hold"])
+    refuse_blocking([check for check in pre_issue_checks(invoice) if check.code != "credit_hold"])
     reason = approval_reason(invoice)
     invoice.approval_required = bool(reason)
     invoice.status = InvoiceStatus.SUBMITTED if reason else InvoiceStatus.APPROVED
@@ -200,7 +202,7 @@ def _entry_lines(invoice: Invoice) -> list[Line]:
 def issue_document(invoice: Invoice, *, actor: User, issued_on: date | None) -> Invoice:
     """Number, post, freeze and audit a locked document whose totals are calculated for its date;
     the building block of every issue."""
-    invoice.issued_on = issued_on or invoice.issued_on or timezone.localdate()
+    invoice.issued_on = issued_on or invoice.issued_on or clock.today()
     # the checks, the posting, the digest and the frozen document all read the lines and taxes: once
     # (after `recalculate` they are in memory already, and this reads nothing)
     prefetch_related_objects(
@@ -208,7 +210,7 @@ def issue_document(invoice: Invoice, *, actor: User, issued_on: date | None) -> 
         Prefetch("lines", InvoiceLine.objects.select_related("revenue_account", "tax_code")),
         "taxes",
     )
-    _refuse_blocking(pre_issue_checks(invoice))
+    refuse_blocking(pre_issue_checks(invoice))
     series, sequence_no = take_number(invoice.entity, invoice.document_type, invoice.issued_on.year)
     invoice.series, invoice.sequence_no, invoice.number = series, sequence_no, series.format(sequence_no)
     if invoice.document_type != DocumentType.CREDIT_NOTE:
@@ -253,9 +255,7 @@ def issue_invoice(*, invoice_id: int, actor: User, issued_on: date | None = None
     invoice = get_invoice(invoice_id, for_update=True)
     if invoice.is_issued:
         raise WrongStatus(f"{invoice} is already issued", field="status")
-    invoice.issued_on = (
-        clean_document_date(issued_on, "issued_on") or invoice.issued_on or timezone.localdate()
-    )
+    invoice.issued_on = clean_document_date(issued_on, "issued_on") or invoice.issued_on or clock.today()
     approved_total = invoice.total
     recalculate(invoice)  # the tax rates of the issue date
     if invoice.status == InvoiceStatus.APPROVED and invoice.approved_by_id is not None:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.http import Http404, HttpRequest
-from django.utils import timezone
 
+from billops.access import clock
 from billops.access.models import User
 from billops.audit.selectors import history_of
 from billops.core.currencies import minor_units
@@ -47,7 +47,7 @@ def money_format(currency: str) -> str:
 
 
 def is_overdue(invoice: Invoice) -> bool:
-    return bool(invoice.status in OPEN_STATUSES and invoice.due_on and invoice.due_on < timezone.localdate())
+    return bool(invoice.status in OPEN_STATUSES and invoice.due_on and invoice.due_on < clock.today())
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
+from billops.access import clock
 from billops.access.permissions import can
 from billops.core.errors import DomainError
 from billops.customers.selectors import get_customer_by_number, list_customers
@@ -36,7 +36,7 @@ def _filters(request: HttpRequest) -> dict[str, str]:
 def invoice_list(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
     error: DomainError | None = None
-    today = timezone.localdate()
+    today = clock.today()
     try:
         invoices = list_invoices(
             search=filters["search"],
