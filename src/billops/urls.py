@@ -11,4 +11,5 @@ urlpatterns = [
     path("catalog/", include("billops.catalog.urls")),
     path("invoices/", include("billops.invoicing.urls")),
     path("delivery/", include("billops.delivery.urls")),
+    path("billing/", include("billops.billing.urls")),
 ]

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet, Sum
 
-from billops.billing.models import Charge, Delivery, OrderLine, SalesOrder
+from billops.billing.models import (
+    BilledItem,
+    BillRun,
+    BillRunException,
+    BillRunPartition,
+    Charge,
+    Delivery,
+    OrderLine,
+    Plan,
+    PlanPhase,
+    SalesOrder,
+    Subscription,
+)
 from billops.core.errors import NotFound
+from billops.core.money import Money, round_money
+from billops.customers.models import Customer
+from billops.invoicing.models import Invoice
 
 
 def list_charges(
@@ -63,3 +78,84 @@ def list_deliveries(
         deliveries = deliveries.filter(delivered_on__lte=up_to)
     return deliveries
 
+
+def list_bill_runs() -> QuerySet[BillRun]:
+    """Bill runs, newest first, with who started each and its number of exceptions (`exception_count`)."""
+    return (
+        BillRun.objects.select_related("started_by")
+        .annotate(exception_count=Count("exceptions"))
+        .order_by("-started_at", "-id")
+    )
+
+
+def get_bill_run(run_id: int) -> BillRun:
+    run = list_bill_runs().filter(pk=run_id).first()
+    if run is None:
+        raise NotFound(f"there is no bill run {run_id}", field="run_id")
+    return run
+
+
+def list_run_partitions(run: BillRun) -> QuerySet[BillRunPartition]:
+    return BillRunPartition.objects.filter(run=run).order_by("number")
+
+
+def list_run_exceptions(run: BillRun) -> QuerySet[BillRunException]:
+    """The customers the run could not bill, by account number."""
+    return (
+        BillRunException.objects.filter(run=run)
+        .select_related("customer")
+        .order_by("customer__account_number")
+    )
+
+
+def list_run_invoices(run: BillRun) -> QuerySet[Invoice]:
+    """The invoices the run issued, each once (a billed item is a line), in number order."""
+    issued = BilledItem.objects.filter(run=run).values("invoice_id")
+    return Invoice.objects.filter(pk__in=issued).select_related("customer").order_by("number")
+
+
+def billed_by_previous_month(*, period_start: date) -> dict[Customer, Money]:
+    """What the finished runs of the month before `period_start` issued to each customer: the total of
+    their invoices to it, by account number (a second run of a month adds what it billed new)."""
+    if period_start == date.min:  # there is no month before 0001-01
+        return {}
+    runs = BillRun.objects.filter(status=BillRun.Status.DONE, period_end=period_start - timedelta(days=1))
+    issued = BilledItem.objects.filter(run__in=runs).values("invoice_id")
+    sums = (
+        Invoice.objects.filter(pk__in=issued)
+        .values("customer_id", "currency")
+        .annotate(total=Sum("total"))
+        .values_list("customer_id", "currency", "total")
+    )
+    by_customer = {customer_id: round_money(total, currency) for customer_id, currency, total in sums}
+    customers = Customer.objects.filter(pk__in=by_customer).order_by("account_number")
+    return {customer: by_customer[customer.pk] for customer in customers}
+
+
+def list_plans() -> QuerySet[Plan]:
+    return Plan.objects.select_related("product").prefetch_related(
+        Prefetch("phases", PlanPhase.objects.select_related("plan").order_by("position"))
+    )
+
+
+def get_plan(code: str) -> Plan:
+    plan = list_plans().filter(code=code.strip().upper()).first()
+    if plan is None:
+        raise NotFound(f"there is no plan {code!r}", field="code")
+    return plan
+
+
+def list_subscriptions(*, customer_id: int | None = None, status: str = "") -> QuerySet[Subscription]:
+    subscriptions = Subscription.objects.select_related("customer", "plan", "created_by")
+    if customer_id is not None:
+        subscriptions = subscriptions.filter(customer_id=customer_id)
+    if status:
+        subscriptions = subscriptions.filter(status=status)
+    return subscriptions
+
+
+def get_subscription(subscription_id: int) -> Subscription:
+    subscription = list_subscriptions().filter(pk=subscription_id).first()
+    if subscription is None:
+        raise NotFound(f"there is no subscription {subscription_id}", field="subscription_id")
+    return subscription

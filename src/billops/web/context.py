@@ -14,6 +14,7 @@ NAVIGATION = [
     ("Customers", "customers:list"),
     ("Catalog", "catalog:products"),
     ("Invoices", "invoicing:list"),
+    ("Bill runs", "billing:runs"),
     ("Chart of accounts", "ledger:accounts"),
     ("Trial balance", "ledger:trial_balance"),
     ("Journal", "ledger:journal"),

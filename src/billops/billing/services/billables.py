@@ -1,7 +1,13 @@
 """What bill runs bill: each kind of billable work that is pending up to a day, as invoice lines.
 
-Each item has a key (`charge:12`, `delivery:7`) that the run records once billed: the database refuses
-the same key twice.
+Each item has a key (`charge:12`, `delivery:7`, `subscription:3:2026-04-15`) that the run records once
+billed: the database refuses the same key twice. Charges and deliveries say themselves whether they are
+billed; a subscription's period is pending until its key is recorded.
+
+A run of the month ending on `up_to` bills subscription periods in arrears once they have ended by
+then, and in advance once they start by the end of the following month: the March run (invoices dated
+1 April) bills April's and the rest of March's advance fees, and the periods that ended in March.
+Free trial periods make no line.
 """
 
 from __future__ import annotations
@@ -11,7 +17,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from billops.billing.models import Charge, Delivery
+from django.db.models import Q
+
+from billops.billing.models import BilledItem, Charge, Delivery, Plan, Subscription
+from billops.billing.periods import Period, Phase, periods
+from billops.billing.services.subscriptions import phases_of
+from billops.core.calendars import add_months, month_end, month_start
 from billops.invoicing.services.lines import LineData
 
 REFERENCE_LENGTH = 100
@@ -19,15 +30,17 @@ REFERENCE_LENGTH = 100
 
 @dataclass(frozen=True, slots=True)
 class Billable:
-    kind: str  # "charge", "delivery"
+    kind: str  # "charge", "delivery", "subscription"
     id: int
     customer_id: int
     on: date  # the day the work was done: an invoice lists its lines in this order
     line: LineData
 
+    period: date | None = None  # a subscription's period start
+
     @property
     def key(self) -> str:
-        return f"{self.kind}:{self.id}"
+        return f"{self.kind}:{self.id}" + (f":{self.period.isoformat()}" if self.period else "")
 
 
 def _charge(charge: Charge) -> Billable:
@@ -58,9 +71,49 @@ def _delivery(delivery: Delivery) -> Billable:
     return Billable("delivery", delivery.pk, delivery.customer_id, delivery.delivered_on, line)
 
 
+def _subscription_periods(up_to: date, customer_id: int | None) -> list[Billable]:
+    """The periods of every subscription due by the run of the month ending `up_to` and not yet billed."""
+    advance_until = month_end(add_months(month_start(up_to), 1))
+    subscriptions = Subscription.objects.select_related("plan__product", "plan__product__tax_code").filter(
+        Q(status=Subscription.Status.ACTIVE) | Q(end_date__isnull=False), start_date__lte=advance_until
+    )
+    if customer_id is not None:
+        subscriptions = subscriptions.filter(customer_id=customer_id)
+    phases: dict[int, list[Phase]] = {}
+    due = []
+    for subscription in subscriptions:
+        plan = subscription.plan
+        if plan.pk not in phases:
+            phases[plan.pk] = phases_of(plan)
+        advance = plan.timing == Plan.Timing.ADVANCE
+        for period in periods(
+            start=subscription.start_date, interval_months=plan.interval_months, phases=phases[plan.pk],
+            until=advance_until if advance else up_to, end=subscription.end_date,
+        ):  # fmt: skip
+            if period.phase.unit_price and (advance or period.end <= up_to):
+                due.append(_period(subscription, period))
+    billed = set(BilledItem.objects.filter(key__in=[item.key for item in due]).values_list("key", flat=True))
+    return [item for item in due if item.key not in billed]
+
+
+def _period(subscription: Subscription, period: Period) -> Billable:
+    plan = subscription.plan
+    phase = "" if period.phase.kind == "evergreen" else f", {period.phase.kind} price"
+    line = LineData(
+        quantity=subscription.quantity, description=f"{plan.name}{phase}", product_code=plan.product.code,
+        unit_price=period.phase.unit_price, tax_code=plan.product.tax_code.code, service_start=period.start,
+        service_end=period.end, reference=f"PO {subscription.po_number}" if subscription.po_number else "",
+    )  # fmt: skip
+    return Billable(
+        "subscription", subscription.pk, subscription.customer_id, period.start, line, period.start
+    )
+
+
 def pending(up_to: date, *, customer_id: int | None = None, lock: bool = False) -> dict[int, list[Billable]]:
-    """Each customer's work pending on or before the day, oldest first; `lock` (with `customer_id`, inside
-    the billing transaction) keeps other runs off it until the transaction ends."""
+    """Each customer's work pending by the run of the month ending `up_to`, oldest first. `lock` (with
+    `customer_id`, inside the billing transaction) keeps other runs off its charges and deliveries until
+    the transaction ends; a subscription period has no row to lock: the customer's row lock, taken first
+    by every run, and its billed-item key guard it."""
     charges = Charge.objects.filter(status=Charge.Status.PENDING, charge_date__lte=up_to)
     deliveries = Delivery.objects.filter(status=Delivery.Status.PENDING, delivered_on__lte=up_to)
     if customer_id is not None:
@@ -74,6 +127,7 @@ def pending(up_to: date, *, customer_id: int | None = None, lock: bool = False) 
             deliveries.select_for_update(of=("self",)),
         )
     found: Iterable[Billable] = [
+        *_subscription_periods(up_to, customer_id),
         *(_charge(charge) for charge in charges.select_related("product", "tax_code")),
         *(
             _delivery(delivery)
@@ -87,7 +141,7 @@ def pending(up_to: date, *, customer_id: int | None = None, lock: bool = False) 
 
 
 def mark_billed(items: Sequence[Billable]) -> None:
-    """The items are on an issued invoice: pending no more."""
+    """The items are on an issued invoice: pending no more (a subscription period by its billed-item key)."""
     ids: dict[str, list[int]] = defaultdict(list)
     for item in items:
         ids[item.kind].append(item.id)

@@ -79,7 +79,7 @@ def parse_period(period: str) -> date:
     try:
         year, month = (int(part) for part in period.split("-"))
         return date(year, month, 1)
-    except ValueError:
+    except (ValueError, OverflowError):  # not two numbers, or no such month
         raise InvalidInput(f"the period {period!r} is not a month (YYYY-MM)", field="period") from None
 
 
