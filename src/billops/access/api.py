@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
 from billops.access import selectors, services
+from billops.access.auth import api_actor
 from billops.core.schemas import WRITE_ERRORS, RowId, errors
 
 router = Router()
@@ -38,17 +39,17 @@ class NewTokenOut(TokenOut):
 
 @router.get("/me", response={200: MeOut, **errors()})
 def me(request: HttpRequest) -> object:
-    return request.auth  # type: ignore[attr-defined]
+    return api_actor(request)
 
 
 @router.get("/tokens", response={200: list[TokenOut], **errors()})
 def list_tokens(request: HttpRequest) -> object:
-    return selectors.list_tokens(user=request.auth)  # type: ignore[attr-defined]
+    return selectors.list_tokens(user=api_actor(request))
 
 
 @router.post("/tokens", response={201: NewTokenOut, **errors(*WRITE_ERRORS)})
 def issue_token(request: HttpRequest, payload: TokenIn, response: HttpResponse) -> object:
-    user = request.auth  # type: ignore[attr-defined]
+    user = api_actor(request)
     response["Cache-Control"] = "no-store"  # the secret must not be cached, nor kept for an idempotent replay
     token, secret = services.issue_api_token(user=user, name=payload.name, actor=user)
     return Status(201, {**TokenOut.from_orm(token).model_dump(), "secret": secret})
@@ -56,4 +57,4 @@ def issue_token(request: HttpRequest, payload: TokenIn, response: HttpResponse) 
 
 @router.post("/tokens/{token_id}/revoke", response={200: TokenOut, **errors(*WRITE_ERRORS, 404)})
 def revoke_token(request: HttpRequest, token_id: RowId) -> object:
-    return services.revoke_api_token(token_id=token_id, actor=request.auth)  # type: ignore[attr-defined]
+    return services.revoke_api_token(token_id=token_id, actor=api_actor(request))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from billops.access.models import Role
+from billops.access.models import Role, User
 from billops.access.selectors import user_for_token
 from billops.core.errors import PermissionDenied
 
@@ -24,3 +24,8 @@ class TokenAuth(HttpBearer):
             # the auditor is read-only everywhere: refused before the request body is even read
             raise PermissionDenied("the auditor role is read-only", field=None)
         return user
+
+
+def api_actor(request: HttpRequest) -> User:
+    """The user whose token authenticated this API request (every route is behind `TokenAuth`)."""
+    return cast(User, request.auth)  # type: ignore[attr-defined]

@@ -9,16 +9,13 @@ from billops.access import clock
 from billops.access.models import BusinessClock, User
 from billops.access.selectors import get_user
 from billops.access.services import reset_business_date, set_business_date
-from billops.core.errors import InvalidInput, NotFound
+from billops.core.errors import InvalidInput
 
 
 def _actor(username: str) -> User | None:
     if not username:
         return None  # the operator at the shell, recorded as "system"
-    try:
-        return get_user(username)
-    except NotFound as exc:  # name the option the operator typed, not the model field
-        raise NotFound(exc.message, field="user") from None
+    return get_user(username, field="user")
 
 
 def run_clock(*, action: str, value: str = "", username: str = "") -> int:

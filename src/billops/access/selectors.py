@@ -37,11 +37,12 @@ def user_for_token(token: str) -> User | None:
     return found.user
 
 
-def get_user(username: str) -> User:
+def get_user(username: str, *, field: str = "username") -> User:
+    """The user of that name, or NotFound naming `field` (a command names its option: `user`)."""
     try:
         return User.objects.get(username=username)
     except User.DoesNotExist:
-        raise NotFound(f"no user named {username!r}", field="username") from None
+        raise NotFound(f"no user named {username!r}", field=field) from None
 
 
 def list_tokens(*, user: User) -> QuerySet[ApiToken]:

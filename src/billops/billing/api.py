@@ -9,13 +9,14 @@ Quantities and prices travel as decimal strings ("2", "49.90"); errors come back
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import StringConstraints
 
+from billops.access.auth import api_actor
 from billops.billing import selectors
 from billops.billing.models import Charge, Delivery, OrderLine, Plan, PlanPhase, SalesOrder, Subscription
 from billops.billing.services import charges, orders, subscriptions
@@ -33,10 +34,6 @@ from billops.core.schemas import (
 from billops.invoicing.services.lines import LineData
 
 router = Router()
-
-
-def _actor(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
 
 
 class ChargeIn(StrictIn):
@@ -120,7 +117,7 @@ class ChargeOut(Schema):
 @router.post("/charges", response={201: ChargeOut, **errors(*WRITE_ERRORS, 404)})
 def create_charge(request: HttpRequest, payload: ChargeIn) -> object:
     """Priced and checked as an invoice line of its date; the reply says where the price came from."""
-    charge = charges.create_charge(actor=_actor(request), **payload.model_dump())
+    charge = charges.create_charge(actor=api_actor(request), **payload.model_dump())
     return Status(201, charge)
 
 
@@ -138,7 +135,7 @@ def get_charge(request: HttpRequest, charge_id: RowId) -> object:
 @router.post("/charges/{charge_id}/cancel", response={200: ChargeOut, **errors(*WRITE_ERRORS, 404)})
 def cancel_charge(request: HttpRequest, charge_id: RowId, payload: CancelIn) -> object:
     """A pending charge only; a billed one is corrected with a credit note on its invoice."""
-    charges.cancel_charge(charge_id=charge_id, reason=payload.reason, actor=_actor(request))
+    charges.cancel_charge(charge_id=charge_id, reason=payload.reason, actor=api_actor(request))
     return selectors.get_charge(charge_id)
 
 
@@ -281,7 +278,7 @@ def create_order(request: HttpRequest, payload: OrderIn) -> object:
     """Each line priced as of the order date; the reply says where each price came from."""
     lines = [LineData(**line.model_dump()) for line in payload.lines]
     order = orders.create_order(
-        customer_id=payload.customer_id, number=payload.number, lines=lines, actor=_actor(request),
+        customer_id=payload.customer_id, number=payload.number, lines=lines, actor=api_actor(request),
         order_date=payload.order_date, po_number=payload.po_number,
     )  # fmt: skip
     return Status(201, selectors.get_order(order.number))
@@ -304,7 +301,7 @@ def get_order(request: HttpRequest, number: OrderNumber) -> object:
 def record_delivery(request: HttpRequest, number: OrderNumber, line_no: RowId, payload: DeliveryIn) -> object:
     """Billable at the line's price from its date on; never more than is left to deliver."""
     delivery = orders.record_delivery(
-        order_number=number, line_no=line_no, actor=_actor(request), **payload.model_dump()
+        order_number=number, line_no=line_no, actor=api_actor(request), **payload.model_dump()
     )
     return Status(201, delivery)
 
@@ -312,7 +309,7 @@ def record_delivery(request: HttpRequest, number: OrderNumber, line_no: RowId, p
 @router.post("/orders/{number}/close", response={200: OrderOut, **errors(*WRITE_ERRORS, 404)})
 def close_order(request: HttpRequest, number: OrderNumber, payload: CancelIn) -> object:
     """Nothing more will be delivered; what was delivered is still billed."""
-    orders.close_order(order_number=number, reason=payload.reason, actor=_actor(request))
+    orders.close_order(order_number=number, reason=payload.reason, actor=api_actor(request))
     return selectors.get_order(number)
 
 
@@ -425,7 +422,7 @@ class SubscriptionOut(Schema):
 def create_plan(request: HttpRequest, payload: PlanIn) -> object:
     phases = [subscriptions.PhaseData(**phase.model_dump()) for phase in payload.phases]
     values = payload.model_dump(exclude={"phases"})
-    plan = subscriptions.create_plan(actor=_actor(request), phases=phases, **values)
+    plan = subscriptions.create_plan(actor=api_actor(request), phases=phases, **values)
     return Status(201, selectors.get_plan(plan.code))
 
 
@@ -442,7 +439,7 @@ def get_plan(request: HttpRequest, code: PlanCode) -> object:
 
 @router.post("/subscriptions", response={201: SubscriptionOut, **errors(*WRITE_ERRORS, 404)})
 def subscribe(request: HttpRequest, payload: SubscriptionIn) -> object:
-    subscription = subscriptions.subscribe(actor=_actor(request), **payload.model_dump())
+    subscription = subscriptions.subscribe(actor=api_actor(request), **payload.model_dump())
     return Status(201, selectors.get_subscription(subscription.pk))
 
 
@@ -463,6 +460,6 @@ def get_subscription(request: HttpRequest, subscription_id: RowId) -> object:
 def cancel_subscription(request: HttpRequest, subscription_id: RowId, payload: CancelIn) -> object:
     """At the end of the term that holds today: it is billed to then, and not after."""
     subscriptions.cancel_at_term_end(
-        subscription_id=subscription_id, reason=payload.reason, actor=_actor(request)
+        subscription_id=subscription_id, reason=payload.reason, actor=api_actor(request)
     )
     return selectors.get_subscription(subscription_id)

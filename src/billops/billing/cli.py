@@ -13,7 +13,7 @@ from billops.access.selectors import get_user
 from billops.billing.models import BillRunPartition
 from billops.billing.services.execution import resume_run, start_run
 from billops.billing.services.runs import RunPreview, preview_run
-from billops.core.errors import InvalidInput, NotFound
+from billops.core.errors import InvalidInput
 from billops.core.money import round_money
 
 EXIT_FAILED = 1
@@ -28,10 +28,7 @@ def _actor(username: str) -> User:
         raise InvalidInput(
             "name the user the invoices are issued by: --user NAME or BILLOPS_USER", field="user"
         )
-    try:
-        return get_user(username)
-    except NotFound as exc:  # name the option the operator typed, not the model field
-        raise NotFound(exc.message, field="user") from None
+    return get_user(username, field="user")
 
 
 def _invoice_date(value: str) -> date | None:

@@ -9,7 +9,7 @@ fraction is refused. Errors come back as {code, message, field}.
 # run time, and `@paginate` hides this module's names from it
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from django.http import HttpRequest
 from ninja import File, Query, Router, Status
@@ -18,6 +18,7 @@ from ninja.pagination import paginate
 from pydantic import StringConstraints
 
 from billops.access import clock
+from billops.access.auth import api_actor
 from billops.catalog import selectors, services
 from billops.catalog.display import plain_decimal, price_text
 from billops.catalog.imports import MAX_FILE_BYTES
@@ -69,10 +70,6 @@ router = Router()
 Code = Annotated[str, StringConstraints(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9._-]+$")]
 
 
-def _actor(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
-
-
 # --- tax codes and rates ---------------------------------------------------------------------------
 
 
@@ -85,7 +82,7 @@ def list_tax_codes(request: HttpRequest, on: DateIn | None = None) -> object:
 
 @router.post("/tax-codes", response={201: TaxCodeOut, **errors(*WRITE_ERRORS)})
 def create_tax_code(request: HttpRequest, payload: TaxCodeIn) -> object:
-    return Status(201, services.create_tax_code(**payload.model_dump(), actor=_actor(request)))
+    return Status(201, services.create_tax_code(**payload.model_dump(), actor=api_actor(request)))
 
 
 @router.get("/tax-codes/{code}/rates", response={200: list[TaxRateOut], **errors(*QUERY_ERRORS, 404)})
@@ -99,7 +96,7 @@ def list_tax_rates(request: HttpRequest, code: Code, country: str = "", on: Date
 def add_tax_rate(request: HttpRequest, code: Code, payload: TaxRateIn) -> object:
     """A rate that starts after an open-ended rate of its place ends that one the day before."""
     selectors.get_tax_code(code)  # 404 for the path; the service then names its field
-    rate = services.add_tax_rate(tax_code=code, **payload.model_dump(), actor=_actor(request))
+    rate = services.add_tax_rate(tax_code=code, **payload.model_dump(), actor=api_actor(request))
     return Status(201, rate)
 
 
@@ -113,7 +110,7 @@ def import_tax_rates(request: HttpRequest, file: UploadedFile = File(...)) -> ob
     if file.size and file.size > MAX_FILE_BYTES:
         raise InvalidInput(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", field="file")
     result = services.import_tax_rates(
-        content=file.read(), filename=file.name or "upload", actor=_actor(request)
+        content=file.read(), filename=file.name or "upload", actor=api_actor(request)
     )
     if result.ok:
         fields = ("rows", "created", "unchanged", "closed", "import_id", "file_sha256")
@@ -141,7 +138,7 @@ def list_products(request: HttpRequest, filters: Query[ProductFilters]) -> objec
 
 @router.post("/products", response={201: ProductDetailOut, **errors(*WRITE_ERRORS)})
 def create_product(request: HttpRequest, payload: ProductIn) -> object:
-    product = services.create_product(**payload.model_dump(), actor=_actor(request))
+    product = services.create_product(**payload.model_dump(), actor=api_actor(request))
     return Status(201, selectors.get_product(product.code))
 
 
@@ -154,13 +151,13 @@ def get_product(request: HttpRequest, code: Code) -> object:
 @router.patch("/products/{code}", response={200: ProductDetailOut, **errors(*WRITE_ERRORS, 404)})
 def change_product(request: HttpRequest, code: Code, payload: ProductChangeIn) -> object:
     changes = payload.model_dump(exclude_unset=True)
-    product = services.change_product(product_code=code, changes=changes, actor=_actor(request))
+    product = services.change_product(product_code=code, changes=changes, actor=api_actor(request))
     return selectors.get_product(product.code)
 
 
 @router.post("/products/{code}/deactivate", response={200: ProductDetailOut, **errors(*WRITE_ERRORS, 404)})
 def deactivate_product(request: HttpRequest, code: Code) -> object:
-    product = services.deactivate_product(product_code=code, actor=_actor(request))
+    product = services.deactivate_product(product_code=code, actor=api_actor(request))
     return selectors.get_product(product.code)
 
 
@@ -175,7 +172,7 @@ def list_price_lists(request: HttpRequest, currency: str = "") -> object:
 
 @router.post("/price-lists", response={201: PriceListDetailOut, **errors(*WRITE_ERRORS)})
 def create_price_list(request: HttpRequest, payload: PriceListIn) -> object:
-    return Status(201, services.create_price_list(**payload.model_dump(), actor=_actor(request)))
+    return Status(201, services.create_price_list(**payload.model_dump(), actor=api_actor(request)))
 
 
 @router.get("/price-lists/{code}", response={200: PriceListDetailOut, **errors(404, 422)})
@@ -187,7 +184,7 @@ def get_price_list(request: HttpRequest, code: Code) -> object:
 @router.put("/price-lists/{code}/items", response={200: ListPriceOut, **errors(*WRITE_ERRORS, 404)})
 def set_list_price(request: HttpRequest, code: Code, payload: ListPriceIn) -> object:
     """Set (or replace) the price of a product from a quantity on."""
-    item = services.set_list_price(price_list_code=code, **payload.model_dump(), actor=_actor(request))
+    item = services.set_list_price(price_list_code=code, **payload.model_dump(), actor=api_actor(request))
     return item
 
 
@@ -200,7 +197,7 @@ def remove_list_price(
 ) -> object:
     """Take the price for `min_quantity` (0 by default) off the list; the reply is the list as it is now."""
     services.remove_list_price(
-        price_list_code=code, product_code=product_code, min_quantity=min_quantity, actor=_actor(request)
+        price_list_code=code, product_code=product_code, min_quantity=min_quantity, actor=api_actor(request)
     )
     return selectors.get_price_list(code)
 
@@ -224,7 +221,7 @@ def list_customer_prices(request: HttpRequest, customer_id: RowId, on: DateIn | 
 def set_customer_price(request: HttpRequest, customer_id: RowId, payload: CustomerPriceIn) -> object:
     """The same product, quantity and start date again replaces that rate."""
     price = services.set_customer_price(
-        customer_id=customer_id, **payload.model_dump(), actor=_actor(request)
+        customer_id=customer_id, **payload.model_dump(), actor=api_actor(request)
     )
     return Status(201, price)
 
@@ -237,14 +234,17 @@ def end_customer_price(
     request: HttpRequest, customer_id: RowId, price_id: RowId, payload: EndPriceIn
 ) -> object:
     return services.end_customer_price(
-        customer_id=customer_id, customer_price_id=price_id, valid_to=payload.valid_to, actor=_actor(request)
+        customer_id=customer_id,
+        customer_price_id=price_id,
+        valid_to=payload.valid_to,
+        actor=api_actor(request),
     )
 
 
 @router.post("/customers/{customer_id}/price-list", response={200: AssignedOut, **errors(*WRITE_ERRORS, 404)})
 def assign_price_list(request: HttpRequest, customer_id: RowId, payload: AssignPriceListIn) -> object:
     price_list = services.assign_price_list(
-        customer_id=customer_id, price_list_code=payload.price_list, actor=_actor(request)
+        customer_id=customer_id, price_list_code=payload.price_list, actor=api_actor(request)
     )
     return {"customer_id": customer_id, "price_list": price_list.code if price_list else None}
 

@@ -11,7 +11,6 @@ from billops.access.models import User
 from billops.access.selectors import get_user
 from billops.catalog.services import import_tax_rates, seed_tax_codes, shipped_rate_files
 from billops.catalog.services.tax_codes import SEED_TAX_CODES
-from billops.core.errors import NotFound
 
 EXIT_REJECTED = 4
 
@@ -24,10 +23,7 @@ def seed_catalog(*, username: str = "") -> int:
     """Create the missing tax codes, then import each shipped rate table (each file all or nothing)."""
     actor: User | None = None  # the operator at the shell, like `billops createuser`
     if username:
-        try:
-            actor = get_user(username)
-        except NotFound as exc:  # name the option the operator typed, not the model field
-            raise NotFound(exc.message, field="user") from None
+        actor = get_user(username, field="user")
     created = seed_tax_codes(actor=actor)
     if created:
         _say(f"tax codes: created {', '.join(code.code for code in created)}")

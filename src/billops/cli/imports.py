@@ -7,7 +7,7 @@ from pathlib import Path
 
 from billops.access.selectors import get_user
 from billops.catalog.services import import_tax_rates
-from billops.core.errors import InvalidInput, NotFound
+from billops.core.errors import InvalidInput
 from billops.customers.services import import_customers
 
 EXIT_REJECTED = 4
@@ -18,10 +18,7 @@ def import_file(*, kind: str, path: Path, username: str) -> int:
     write nothing."""
     if not username:
         raise InvalidInput("say who imports with --user NAME (or BILLOPS_USER)", field="user")
-    try:
-        actor = get_user(username)
-    except NotFound as exc:  # name the option the operator typed, not the model field
-        raise NotFound(exc.message, field="user") from None
+    actor = get_user(username, field="user")
     if not path.is_file():
         raise InvalidInput(f"{path} is not a file", field="file")
     content = path.read_bytes()

@@ -16,6 +16,7 @@ from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from billops.access.auth import api_actor
 from billops.core.errors import InvalidInput
 from billops.core.money import money
 from billops.core.schemas import (
@@ -278,10 +279,6 @@ class ImportRejectedOut(ErrorOut):
     rejects_csv: str
 
 
-def _actor(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
-
-
 def _fresh(customer: Customer) -> Customer:
     return selectors.get_customer(customer.pk)
 
@@ -309,7 +306,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> object:
         contacts=[ContactData(**c.model_dump()) for c in payload.contacts],
         addresses=[AddressData(**a.model_dump()) for a in payload.addresses],
     )
-    customer = services.create_customer(data=data, actor=_actor(request))
+    customer = services.create_customer(data=data, actor=api_actor(request))
     return Status(201, _fresh(customer))
 
 
@@ -333,7 +330,7 @@ def import_customers(request: HttpRequest, file: UploadedFile = File(...)) -> ob
     if file.size and file.size > MAX_FILE_BYTES:
         raise InvalidInput(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", field="file")
     result = services.import_customers(
-        content=file.read(), filename=file.name or "upload", actor=_actor(request)
+        content=file.read(), filename=file.name or "upload", actor=api_actor(request)
     )
     if result.ok:
         return Status(
@@ -373,28 +370,30 @@ def get_customer(request: HttpRequest, customer_id: RowId) -> object:
 @router.patch("/{customer_id}", response={200: CustomerOut, **errors(*WRITE_ERRORS, 404)})
 def change_customer(request: HttpRequest, customer_id: RowId, payload: CustomerChangeIn) -> object:
     changes = payload.model_dump(exclude_unset=True)
-    customer = services.change_customer(customer_id=customer_id, changes=changes, actor=_actor(request))
+    customer = services.change_customer(customer_id=customer_id, changes=changes, actor=api_actor(request))
     return _fresh(customer)
 
 
 @router.post("/{customer_id}/credit-hold", response={200: CustomerOut, **errors(*WRITE_ERRORS, 404)})
 def place_credit_hold(request: HttpRequest, customer_id: RowId, payload: CreditHoldIn) -> object:
     customer = services.place_credit_hold(
-        customer_id=customer_id, reason=payload.reason, actor=_actor(request)
+        customer_id=customer_id, reason=payload.reason, actor=api_actor(request)
     )
     return _fresh(customer)
 
 
 @router.post("/{customer_id}/credit-hold/release", response={200: CustomerOut, **errors(*WRITE_ERRORS, 404)})
 def release_credit_hold(request: HttpRequest, customer_id: RowId, payload: ReleaseIn) -> object:
-    customer = services.release_credit_hold(customer_id=customer_id, note=payload.note, actor=_actor(request))
+    customer = services.release_credit_hold(
+        customer_id=customer_id, note=payload.note, actor=api_actor(request)
+    )
     return _fresh(customer)
 
 
 @router.post("/{customer_id}/credit-limit", response={200: CustomerOut, **errors(*WRITE_ERRORS, 404)})
 def set_credit_limit(request: HttpRequest, customer_id: RowId, payload: CreditLimitIn) -> object:
     customer = services.set_credit_limit(
-        customer_id=customer_id, credit_limit=payload.credit_limit, actor=_actor(request)
+        customer_id=customer_id, credit_limit=payload.credit_limit, actor=api_actor(request)
     )
     return _fresh(customer)
 
@@ -408,7 +407,7 @@ def post_opening_balance(request: HttpRequest, customer_id: RowId, payload: Open
         amount=money(payload.amount, payload.currency),
         balance_on=payload.balance_on,
         reference=payload.reference,
-        actor=_actor(request),
+        actor=api_actor(request),
     )
     return Status(201, balance)
 
@@ -416,7 +415,7 @@ def post_opening_balance(request: HttpRequest, customer_id: RowId, payload: Open
 @router.post("/{customer_id}/contacts", response={201: ContactOut, **errors(*WRITE_ERRORS, 404)})
 def add_contact(request: HttpRequest, customer_id: RowId, payload: ContactIn) -> object:
     data = ContactData(**payload.model_dump())
-    return Status(201, services.add_contact(customer_id=customer_id, data=data, actor=_actor(request)))
+    return Status(201, services.add_contact(customer_id=customer_id, data=data, actor=api_actor(request)))
 
 
 @router.patch(
@@ -427,13 +426,13 @@ def change_contact(
 ) -> object:
     selectors.get_contact(customer_id=customer_id, contact_id=contact_id)  # NotFound if not this customer's
     changes = payload.model_dump(exclude_unset=True)
-    return services.change_contact(contact_id=contact_id, changes=changes, actor=_actor(request))
+    return services.change_contact(contact_id=contact_id, changes=changes, actor=api_actor(request))
 
 
 @router.post("/{customer_id}/addresses", response={201: AddressOut, **errors(*WRITE_ERRORS, 404)})
 def add_address(request: HttpRequest, customer_id: RowId, payload: AddressIn) -> object:
     data = AddressData(**payload.model_dump())
-    return Status(201, services.add_address(customer_id=customer_id, data=data, actor=_actor(request)))
+    return Status(201, services.add_address(customer_id=customer_id, data=data, actor=api_actor(request)))
 
 
 @router.patch(
@@ -444,7 +443,7 @@ def change_address(
 ) -> object:
     selectors.get_address(customer_id=customer_id, address_id=address_id)  # NotFound if not this customer's
     changes = payload.model_dump(exclude_unset=True)
-    return services.change_address(address_id=address_id, changes=changes, actor=_actor(request))
+    return services.change_address(address_id=address_id, changes=changes, actor=api_actor(request))
 
 
 @router.get("/{customer_id}/history", response={200: list[EventOut], **errors(*QUERY_ERRORS, 404)})

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from billops.access.auth import api_actor
 from billops.core.errors import DomainError
 from billops.core.schemas import QUERY_ERRORS, WRITE_ERRORS, DateIn, LimitOffset, RowId, StrictIn, errors
 from billops.delivery import selectors, services
@@ -130,10 +131,6 @@ class BulkOut(Schema):
     refusals: list[RefusalOut]
 
 
-def _actor(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
-
-
 def _detail(delivery: Delivery) -> Delivery:
     return selectors.get_delivery(delivery.pk)
 
@@ -156,7 +153,7 @@ def send_invoice(request: HttpRequest, invoice_id: RowId, payload: InvoiceSendIn
     """Queue the document for e-mail; the same document to the same recipients again returns the first
     delivery, unless `resend` is true."""
     delivery = services.queue_invoice_delivery(
-        invoice_id=invoice_id, actor=_actor(request), recipients=payload.recipients, resend=payload.resend
+        invoice_id=invoice_id, actor=api_actor(request), recipients=payload.recipients, resend=payload.resend
     )
     return Status(201, _detail(delivery))
 
@@ -164,7 +161,7 @@ def send_invoice(request: HttpRequest, invoice_id: RowId, payload: InvoiceSendIn
 @router.post("/invoices/send-bulk", response={200: BulkOut, **errors(*WRITE_ERRORS)})
 def send_invoices(request: HttpRequest, payload: BulkInvoiceSendIn) -> object:
     """Queue each document to its customer's billing contacts; the refusals are listed per invoice."""
-    result = services.queue_bulk_invoice_deliveries(invoice_ids=payload.invoice_ids, actor=_actor(request))
+    result = services.queue_bulk_invoice_deliveries(invoice_ids=payload.invoice_ids, actor=api_actor(request))
     return _bulk(result)
 
 
@@ -186,7 +183,7 @@ def get_delivery(request: HttpRequest, delivery_id: uuid.UUID) -> object:
 )
 def retry_delivery(request: HttpRequest, delivery_id: uuid.UUID) -> object:
     """Try a queued or failed delivery again now, as the same message."""
-    return _detail(services.retry_delivery(delivery_id=delivery_id, actor=_actor(request)))
+    return _detail(services.retry_delivery(delivery_id=delivery_id, actor=api_actor(request)))
 
 
 @router.post(
@@ -194,7 +191,7 @@ def retry_delivery(request: HttpRequest, delivery_id: uuid.UUID) -> object:
 )
 def resend_delivery(request: HttpRequest, delivery_id: uuid.UUID) -> object:
     """Queue the same message again as a new delivery (for one that failed or whose outcome is unknown)."""
-    return Status(201, _detail(services.resend_delivery(delivery_id=delivery_id, actor=_actor(request))))
+    return Status(201, _detail(services.resend_delivery(delivery_id=delivery_id, actor=api_actor(request))))
 
 
 @router.post(
@@ -206,7 +203,7 @@ def send_statement(request: HttpRequest, customer_id: RowId, payload: StatementS
         customer_id=customer_id,
         period_start=payload.period_start,
         as_of=payload.as_of,
-        actor=_actor(request),
+        actor=api_actor(request),
         recipients=payload.recipients,
     )
     return Status(201, _detail(delivery))
@@ -216,7 +213,7 @@ def send_statement(request: HttpRequest, customer_id: RowId, payload: StatementS
 def send_statements(request: HttpRequest, payload: StatementsSendIn) -> object:
     """Queue a statement for every customer whose balance on `as_of` is not zero; refusals per customer."""
     result = services.queue_statements_for_open_balances(
-        period_start=payload.period_start, as_of=payload.as_of, actor=_actor(request)
+        period_start=payload.period_start, as_of=payload.as_of, actor=api_actor(request)
     )
     return _bulk(result)
 

@@ -19,6 +19,7 @@ from ninja.pagination import paginate
 from pydantic import StringConstraints
 
 from billops.access import clock
+from billops.access.auth import api_actor
 from billops.core.errors import DomainError
 from billops.core.schemas import (
     QUERY_ERRORS,
@@ -63,10 +64,6 @@ DocumentNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,30}$
 # a billing entity's code in a path: MAIN, DE-1
 EntityCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,20}$")]
 PDF = "application/pdf"
-
-
-def _actor(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
 
 
 @contextmanager
@@ -114,7 +111,7 @@ def create_invoice(request: HttpRequest, payload: InvoiceIn) -> object:
     header = payload.model_dump(exclude_unset=True, exclude={"customer_id", "entity_code", "lines", "issue"})
     header = {name: value for name, value in header.items() if value is not None}
     lines = [_line(line) for line in payload.lines]
-    actor, customer_id, entity_code = _actor(request), payload.customer_id, payload.entity_code
+    actor, customer_id, entity_code = api_actor(request), payload.customer_id, payload.entity_code
     if payload.issue:
         invoice = workflow.invoice_now(
             customer_id=customer_id, lines=lines, actor=actor, entity_code=entity_code, **header
@@ -140,13 +137,13 @@ def get_invoice(request: HttpRequest, invoice_id: RowId) -> object:
 @router.patch("/invoices/{invoice_id}", response={200: InvoiceOut, **errors(*WRITE_ERRORS, 404)})
 def change_draft(request: HttpRequest, invoice_id: RowId, payload: InvoiceChangeIn) -> object:
     changes = payload.model_dump(exclude_unset=True)
-    return _detail(drafts.change_draft(invoice_id=invoice_id, actor=_actor(request), **changes))
+    return _detail(drafts.change_draft(invoice_id=invoice_id, actor=api_actor(request), **changes))
 
 
 @router.delete("/invoices/{invoice_id}", response={200: DeletedOut, **errors(*WRITE_ERRORS, 404)})
 def delete_draft(request: HttpRequest, invoice_id: RowId) -> object:
     """Only a draft, which never had a number; an issued document is corrected with a new one."""
-    drafts.delete_draft(invoice_id=invoice_id, actor=_actor(request))
+    drafts.delete_draft(invoice_id=invoice_id, actor=api_actor(request))
     return {"id": invoice_id, "deleted": True}
 
 
@@ -157,7 +154,7 @@ def delete_draft(request: HttpRequest, invoice_id: RowId) -> object:
 def add_line(request: HttpRequest, invoice_id: RowId, payload: InvoiceLineIn) -> object:
     """Adds the line after the last one; the reply is the whole draft with its new totals."""
     with _line_is_the_body():
-        drafts.add_line(invoice_id=invoice_id, line=_line(payload), actor=_actor(request))
+        drafts.add_line(invoice_id=invoice_id, line=_line(payload), actor=api_actor(request))
     return Status(201, selectors.get_invoice_detail(invoice_id))
 
 
@@ -167,7 +164,9 @@ def add_line(request: HttpRequest, invoice_id: RowId, payload: InvoiceLineIn) ->
 def change_line(request: HttpRequest, invoice_id: RowId, line_no: RowId, payload: InvoiceLineIn) -> object:
     """Replaces what the line says; it keeps its number."""
     with _line_is_the_body():
-        drafts.change_line(invoice_id=invoice_id, line_no=line_no, line=_line(payload), actor=_actor(request))
+        drafts.change_line(
+            invoice_id=invoice_id, line_no=line_no, line=_line(payload), actor=api_actor(request)
+        )
     return selectors.get_invoice_detail(invoice_id)
 
 
@@ -176,7 +175,7 @@ def change_line(request: HttpRequest, invoice_id: RowId, line_no: RowId, payload
 )
 def remove_line(request: HttpRequest, invoice_id: RowId, line_no: RowId) -> object:
     """Takes the line off; the lines after it keep their numbers."""
-    return _detail(drafts.remove_line(invoice_id=invoice_id, line_no=line_no, actor=_actor(request)))
+    return _detail(drafts.remove_line(invoice_id=invoice_id, line_no=line_no, actor=api_actor(request)))
 
 
 # --- from draft to issued ------------------------------------------------------------------------
@@ -185,18 +184,18 @@ def remove_line(request: HttpRequest, invoice_id: RowId, line_no: RowId) -> obje
 @router.post("/invoices/{invoice_id}/submit", response={200: InvoiceOut, **errors(*WRITE_ERRORS, 404)})
 def submit_invoice(request: HttpRequest, invoice_id: RowId) -> object:
     """Approved at once when it needs no approval; else submitted, waiting for a second person."""
-    return _detail(workflow.submit_invoice(invoice_id=invoice_id, actor=_actor(request)))
+    return _detail(workflow.submit_invoice(invoice_id=invoice_id, actor=api_actor(request)))
 
 
 @router.post("/invoices/{invoice_id}/approve", response={200: InvoiceOut, **errors(*WRITE_ERRORS, 404)})
 def approve_invoice(request: HttpRequest, invoice_id: RowId) -> object:
-    return _detail(workflow.approve_invoice(invoice_id=invoice_id, actor=_actor(request)))
+    return _detail(workflow.approve_invoice(invoice_id=invoice_id, actor=api_actor(request)))
 
 
 @router.post("/invoices/{invoice_id}/reject", response={200: InvoiceOut, **errors(*WRITE_ERRORS, 404)})
 def reject_invoice(request: HttpRequest, invoice_id: RowId, payload: InvoiceReasonIn) -> object:
     return _detail(
-        workflow.reject_invoice(invoice_id=invoice_id, reason=payload.reason, actor=_actor(request))
+        workflow.reject_invoice(invoice_id=invoice_id, reason=payload.reason, actor=api_actor(request))
     )
 
 
@@ -205,7 +204,7 @@ def reject_invoice(request: HttpRequest, invoice_id: RowId, payload: InvoiceReas
 )
 def override_credit_hold(request: HttpRequest, invoice_id: RowId, payload: InvoiceReasonIn) -> object:
     return _detail(
-        workflow.override_credit_hold(invoice_id=invoice_id, reason=payload.reason, actor=_actor(request))
+        workflow.override_credit_hold(invoice_id=invoice_id, reason=payload.reason, actor=api_actor(request))
     )
 
 
@@ -213,7 +212,7 @@ def override_credit_hold(request: HttpRequest, invoice_id: RowId, payload: Invoi
 def issue_invoice(request: HttpRequest, invoice_id: RowId, payload: IssueIn) -> object:
     """The next number of its series, the journal entry, the frozen document: all or nothing."""
     invoice = workflow.issue_invoice(
-        invoice_id=invoice_id, actor=_actor(request), issued_on=payload.issued_on
+        invoice_id=invoice_id, actor=api_actor(request), issued_on=payload.issued_on
     )
     return _detail(invoice)
 
@@ -225,7 +224,7 @@ def issue_invoice(request: HttpRequest, invoice_id: RowId, payload: IssueIn) -> 
 def void_invoice(request: HttpRequest, invoice_id: RowId, payload: VoidIn) -> object:
     """Only a document nothing has settled; it keeps its number and its entry is reversed."""
     invoice = corrections.void_invoice(
-        invoice_id=invoice_id, reason=payload.reason, voided_on=payload.voided_on, actor=_actor(request)
+        invoice_id=invoice_id, reason=payload.reason, voided_on=payload.voided_on, actor=api_actor(request)
     )
     return _detail(invoice)
 
@@ -243,7 +242,7 @@ def issue_credit_note(request: HttpRequest, invoice_id: RowId, payload: CreditNo
         reason=payload.reason,
         lines=lines,
         issued_on=payload.issued_on,
-        actor=_actor(request),
+        actor=api_actor(request),
     )
     return Status(201, _detail(note))
 
@@ -255,7 +254,7 @@ def create_debit_note(request: HttpRequest, invoice_id: RowId, payload: DebitNot
         invoice_id=invoice_id,
         reason=payload.reason,
         lines=[_line(line) for line in payload.lines],
-        actor=_actor(request),
+        actor=api_actor(request),
     )
     return Status(201, _detail(note))
 
@@ -264,7 +263,7 @@ def create_debit_note(request: HttpRequest, invoice_id: RowId, payload: DebitNot
 def rebill_invoice(request: HttpRequest, invoice_id: RowId, payload: InvoiceReasonIn) -> object:
     """Credits the invoice in full and starts a new draft with the same lines, to correct and issue."""
     note, draft = corrections.rebill_invoice(
-        invoice_id=invoice_id, reason=payload.reason, actor=_actor(request)
+        invoice_id=invoice_id, reason=payload.reason, actor=api_actor(request)
     )
     return Status(201, {"credit_note": _detail(note), "draft": _detail(draft)})
 
@@ -319,7 +318,7 @@ def list_entities(request: HttpRequest) -> object:
 @router.post("/entities", response={201: EntityOut, **errors(*WRITE_ERRORS)})
 def create_entity(request: HttpRequest, payload: EntityIn) -> object:
     """Administrators only; the first entity becomes the default."""
-    entity = entities.create_billing_entity(actor=_actor(request), **payload.model_dump())
+    entity = entities.create_billing_entity(actor=api_actor(request), **payload.model_dump())
     return Status(201, selectors.get_entity(entity.code))
 
 
@@ -327,6 +326,6 @@ def create_entity(request: HttpRequest, payload: EntityIn) -> object:
 def set_approval_threshold(request: HttpRequest, code: EntityCode, payload: ThresholdIn) -> object:
     """Invoices of the entity in this currency at or above the amount then need a second person."""
     entities.set_approval_threshold(
-        entity_code=code, currency=payload.currency, amount=payload.amount, actor=_actor(request)
+        entity_code=code, currency=payload.currency, amount=payload.amount, actor=api_actor(request)
     )
     return selectors.get_entity(code)

@@ -8,13 +8,14 @@ Amounts travel as decimal strings (billops.core.schemas).
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from billops.access import clock
+from billops.access.auth import api_actor
 from billops.core.currencies import validate_currency
 from billops.core.errors import InvalidInput
 from billops.core.money import Money, round_money
@@ -38,10 +39,6 @@ router = Router()
 
 def _zero(currency: str) -> Decimal:
     return round_money(Decimal(0), currency).amount  # "0.00", "0" for JPY
-
-
-def _actor(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
 
 
 # --- accounts ------------------------------------------------------------------------------------
@@ -78,7 +75,7 @@ def create_account(request: HttpRequest, payload: AccountIn) -> object:
         name=payload.name,
         type=payload.type,
         purpose=payload.purpose,
-        actor=_actor(request),
+        actor=api_actor(request),
     )
     return Status(201, account)
 
@@ -115,12 +112,12 @@ def list_periods(request: HttpRequest) -> object:
 
 @router.post("/periods/{start_on}/close", response={200: PeriodOut, **errors(*WRITE_ERRORS, 404)})
 def close_period(request: HttpRequest, start_on: DateIn) -> object:
-    return services.close_period(start_on=start_on, actor=_actor(request))
+    return services.close_period(start_on=start_on, actor=api_actor(request))
 
 
 @router.post("/periods/{start_on}/reopen", response={200: PeriodOut, **errors(*WRITE_ERRORS, 404)})
 def reopen_period(request: HttpRequest, start_on: DateIn, payload: ReasonIn) -> object:
-    return services.reopen_period(start_on=start_on, reason=payload.reason, actor=_actor(request))
+    return services.reopen_period(start_on=start_on, reason=payload.reason, actor=api_actor(request))
 
 
 # --- entries -------------------------------------------------------------------------------------
@@ -256,7 +253,7 @@ def get_entry(request: HttpRequest, entry_id: RowId) -> object:
 @router.post("/entries", response={201: EntryOut, **errors(*WRITE_ERRORS, 404)})
 def post_manual_entry(request: HttpRequest, payload: EntryIn) -> object:
     entry = services.post_manual_entry(
-        on=payload.posted_on, lines=_lines(payload), memo=payload.memo, actor=_actor(request)
+        on=payload.posted_on, lines=_lines(payload), memo=payload.memo, actor=api_actor(request)
     )
     return Status(201, selectors.get_entry(entry.pk))
 
@@ -264,7 +261,7 @@ def post_manual_entry(request: HttpRequest, payload: EntryIn) -> object:
 @router.post("/entries/{entry_id}/reverse", response={201: EntryOut, **errors(*WRITE_ERRORS, 404)})
 def reverse_entry(request: HttpRequest, entry_id: RowId, payload: ReverseIn) -> object:
     reversal = services.reverse_entry(
-        entry_id=entry_id, on=payload.posted_on, reason=payload.reason, actor=_actor(request)
+        entry_id=entry_id, on=payload.posted_on, reason=payload.reason, actor=api_actor(request)
     )
     return Status(201, selectors.get_entry(reversal.pk))
 
