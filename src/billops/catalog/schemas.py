@@ -107,19 +107,11 @@ class ProductOut(Schema):
         return obj.tax_code.code
 
 
-class ListPriceOut(Schema):
-    price_list: str
-    currency: str
+class BreakPriceOut(Schema):
+    """A price of a list from a quantity on: what every reply of a list price shows."""
+
     min_quantity: AmountOut
     unit_price: AmountOut
-
-    @staticmethod
-    def resolve_price_list(obj: PriceListItem) -> str:
-        return obj.price_list.code
-
-    @staticmethod
-    def resolve_currency(obj: PriceListItem) -> str:
-        return obj.price_list.currency
 
     @staticmethod
     def resolve_min_quantity(obj: PriceListItem) -> str:
@@ -128,6 +120,19 @@ class ListPriceOut(Schema):
     @staticmethod
     def resolve_unit_price(obj: PriceListItem) -> str:
         return price_text(obj.unit_price, obj.price_list.currency)
+
+
+class ListPriceOut(BreakPriceOut):
+    price_list: str
+    currency: str
+
+    @staticmethod
+    def resolve_price_list(obj: PriceListItem) -> str:
+        return obj.price_list.code
+
+    @staticmethod
+    def resolve_currency(obj: PriceListItem) -> str:
+        return obj.price_list.currency
 
 
 class ProductDetailOut(ProductOut):
@@ -171,11 +176,9 @@ class PriceListOut(Schema):
     is_default: bool
 
 
-class ItemOut(Schema):
+class ItemOut(BreakPriceOut):
     product_code: str
     product_name: str
-    min_quantity: AmountOut
-    unit_price: AmountOut
 
     @staticmethod
     def resolve_product_code(obj: PriceListItem) -> str:
@@ -184,14 +187,6 @@ class ItemOut(Schema):
     @staticmethod
     def resolve_product_name(obj: PriceListItem) -> str:
         return obj.product.name
-
-    @staticmethod
-    def resolve_min_quantity(obj: PriceListItem) -> str:
-        return plain_decimal(obj.min_quantity)
-
-    @staticmethod
-    def resolve_unit_price(obj: PriceListItem) -> str:
-        return price_text(obj.unit_price, obj.price_list.currency)
 
 
 class PriceListDetailOut(PriceListOut):
