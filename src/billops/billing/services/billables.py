@@ -4,6 +4,10 @@ Each item has a key (`charge:12`, `delivery:7`, `subscription:3:2026-04-15`) tha
 billed: the database refuses the same key twice. Charges and deliveries say themselves whether they are
 billed; a subscription's period is pending until its key is recorded.
 
+Charges, deliveries and subscriptions are built in. Other apps add their kind of work (usage, time and
+expense) with `register_source` from their `AppConfig.ready()`: a function listing what is pending and
+one marking items billed, called inside the billing transaction.
+
 A run of the month ending on `up_to` bills subscription periods in arrears once they have ended by
 then, and in advance once they start by the end of the following month: the March run (invoices dated
 1 April) bills April's and the rest of March's advance fees, and the periods that ended in March.
@@ -13,7 +17,7 @@ Free trial periods make no line.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -30,17 +34,48 @@ REFERENCE_LENGTH = 100
 
 @dataclass(frozen=True, slots=True)
 class Billable:
-    kind: str  # "charge", "delivery", "subscription"
+    kind: str  # "charge", "delivery", "subscription", or a registered source's kind
     id: int
     customer_id: int
     on: date  # the day the work was done: an invoice lists its lines in this order
     line: LineData
 
-    period: date | None = None  # a subscription's period start
+    period: date | None = None  # a period's start (subscriptions, usage)
+    part: str = ""  # tells apart items of one id and period, e.g. a later adjustment ("2")
+    # what its source needs to mark it billed (e.g. the last usage event priced); not part of the key
+    source_ref: object = None
+    # why it cannot be billed (no rate for a timekeeper, …): the run lists its customer as an exception
+    problem: str = ""
+    problem_field: str = ""
+    # items of different groups ("matter:4") go on separate invoices for customers invoiced per group
+    group: str = ""
 
     @property
     def key(self) -> str:
-        return f"{self.kind}:{self.id}" + (f":{self.period.isoformat()}" if self.period else "")
+        period = f":{self.period.isoformat()}" if self.period else ""
+        return f"{self.kind}:{self.id}{period}" + (f":{self.part}" if self.part else "")
+
+
+# pending(up_to, customer_ids or None for all, lock) → the source's pending items
+PendingFunction = Callable[[date, Collection[int] | None, bool], Iterable[Billable]]
+MarkBilledFunction = Callable[[Sequence[Billable]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    pending: PendingFunction
+    mark_billed: MarkBilledFunction
+
+
+SOURCES: dict[str, Source] = {}
+
+
+def register_source(kind: str, pending: PendingFunction, mark_billed: MarkBilledFunction) -> None:
+    """Let bill runs bill another kind of work. `pending` lists the items not yet billed up to a day
+    (for some customers, or all); with `lock` it is inside the billing transaction and must keep other
+    runs off the rows it read. `mark_billed` is called in the same transaction once the items are on
+    an issued invoice."""
+    SOURCES[kind] = Source(pending, mark_billed)
 
 
 def _charge(charge: Charge) -> Billable:
@@ -71,14 +106,14 @@ def _delivery(delivery: Delivery) -> Billable:
     return Billable("delivery", delivery.pk, delivery.customer_id, delivery.delivered_on, line)
 
 
-def _subscription_periods(up_to: date, customer_id: int | None) -> list[Billable]:
+def _subscription_periods(up_to: date, customer_ids: Collection[int] | None) -> list[Billable]:
     """The periods of every subscription due by the run of the month ending `up_to` and not yet billed."""
     advance_until = month_end(add_months(month_start(up_to), 1))
     subscriptions = Subscription.objects.select_related("plan__product", "plan__product__tax_code").filter(
         Q(status=Subscription.Status.ACTIVE) | Q(end_date__isnull=False), start_date__lte=advance_until
     )
-    if customer_id is not None:
-        subscriptions = subscriptions.filter(customer_id=customer_id)
+    if customer_ids is not None:
+        subscriptions = subscriptions.filter(customer_id__in=customer_ids)
     phases: dict[int, list[Phase]] = {}
     due = []
     for subscription in subscriptions:
@@ -109,41 +144,50 @@ def _period(subscription: Subscription, period: Period) -> Billable:
     )
 
 
-def pending(up_to: date, *, customer_id: int | None = None, lock: bool = False) -> dict[int, list[Billable]]:
+def pending(
+    up_to: date, *, customer_ids: Collection[int] | None = None, lock: bool = False
+) -> dict[int, list[Billable]]:
     """Each customer's work pending by the run of the month ending `up_to`, oldest first. `lock` (with
-    `customer_id`, inside the billing transaction) keeps other runs off its charges and deliveries until
+    `customer_ids`, inside the billing transaction) keeps other runs off its charges and deliveries until
     the transaction ends; a subscription period has no row to lock: the customer's row lock, taken first
     by every run, and its billed-item key guard it."""
     charges = Charge.objects.filter(status=Charge.Status.PENDING, charge_date__lte=up_to)
     deliveries = Delivery.objects.filter(status=Delivery.Status.PENDING, delivered_on__lte=up_to)
-    if customer_id is not None:
+    if customer_ids is not None:
         charges, deliveries = (
-            charges.filter(customer_id=customer_id),
-            deliveries.filter(customer_id=customer_id),
+            charges.filter(customer_id__in=customer_ids),
+            deliveries.filter(customer_id__in=customer_ids),
         )
     if lock:
         charges, deliveries = (
             charges.select_for_update(of=("self",)),
             deliveries.select_for_update(of=("self",)),
         )
-    found: Iterable[Billable] = [
-        *_subscription_periods(up_to, customer_id),
+    found: list[Billable] = [
+        *_subscription_periods(up_to, customer_ids),
         *(_charge(charge) for charge in charges.select_related("product", "tax_code")),
         *(
             _delivery(delivery)
             for delivery in deliveries.select_related("line__order", "line__product", "line__tax_code")
         ),
     ]
+    for source in SOURCES.values():
+        found.extend(source.pending(up_to, customer_ids, lock))
     by_customer: dict[int, list[Billable]] = defaultdict(list)
-    for item in sorted(found, key=lambda item: (item.on, item.kind, item.id)):
+    for item in sorted(found, key=lambda item: (item.on, item.kind, item.id, item.key)):
         by_customer[item.customer_id].append(item)
     return by_customer
 
 
 def mark_billed(items: Sequence[Billable]) -> None:
     """The items are on an issued invoice: pending no more (a subscription period by its billed-item key)."""
-    ids: dict[str, list[int]] = defaultdict(list)
+    by_kind: dict[str, list[Billable]] = defaultdict(list)
     for item in items:
-        ids[item.kind].append(item.id)
-    Charge.objects.filter(pk__in=ids["charge"]).update(status=Charge.Status.BILLED)
-    Delivery.objects.filter(pk__in=ids["delivery"]).update(status=Delivery.Status.BILLED)
+        by_kind[item.kind].append(item)
+    Charge.objects.filter(pk__in=[item.id for item in by_kind["charge"]]).update(status=Charge.Status.BILLED)
+    Delivery.objects.filter(pk__in=[item.id for item in by_kind["delivery"]]).update(
+        status=Delivery.Status.BILLED
+    )
+    for kind, source in SOURCES.items():
+        if by_kind[kind]:
+            source.mark_billed(by_kind[kind])

@@ -130,7 +130,11 @@ def plan_invoice(
     customer: Customer, items: Sequence[Billable], invoice_date: date, actor: User
 ) -> PlannedInvoice:
     """Price a customer's pending work as one invoice in memory, refused as the run would refuse it: a
-    blocking pre-issue check (credit hold, …) or an invoice that needs approval."""
+    blocking pre-issue check (credit hold, …), an item its source could not price, or an invoice that
+    needs approval."""
+    for item in items:
+        if item.problem:
+            raise InvalidInput(item.problem, field=item.problem_field or item.kind)
     invoice = document_for(customer=customer, entity=get_entity(), actor=actor, issued_on=invoice_date)
     lines = build_lines(invoice, [item.line for item in items], is_new=True)
     taxes = calculate(invoice, lines)
@@ -169,7 +173,7 @@ def _bill_customer(run: BillRun, customer_id: int, actor: User) -> Invoice | Non
     """Issue the customer's invoice of the run, or nothing if it has nothing pending any more (billed
     already by an earlier attempt of its partition, or by another run)."""
     customer = get_customer(customer_id, for_update=True)
-    items = billables.pending(run.period_end, customer_id=customer.pk, lock=True).get(customer.pk, [])
+    items = billables.pending(run.period_end, customer_ids=[customer.pk], lock=True).get(customer.pk, [])
     if not items:
         return None
     planned = plan_invoice(customer, items, run.invoice_date, actor)
