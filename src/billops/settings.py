@@ -143,6 +143,8 @@ WHITENOISE_USE_FINDERS = True
 # smtp://host:25, smtp://user:password@host:587?starttls=1 or smtps://user:password@host:465
 # Celery workers (`billops worker`) on this broker run bill-run partitions; empty: all work in-process
 CELERY_BROKER_URL = os.environ.get("BILLOPS_BROKER_URL", "")
+# customers a bill run bills in one transaction (docs/operations.md, "Running workers")
+BILL_RUN_CHUNK_SIZE = int(os.environ.get("BILLOPS_BILL_RUN_CHUNK_SIZE", "250"))
 
 MAIL_SMTP_URL = os.environ.get("BILLOPS_SMTP_URL", "")
 MAIL_FROM = os.environ.get("BILLOPS_MAIL_FROM", "billing@localhost")

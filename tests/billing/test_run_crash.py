@@ -42,7 +42,10 @@ def test_a_run_killed_mid_partition_resumes_to_exactly_its_preview(clerk: User, 
     expected = preview_rows(preview_run(period="2026-03", actor=clerk, invoice_date=date(2026, 4, 1)))
     assert len({row[0] for row in expected}) == CUSTOMERS
 
-    env = {**os.environ, "BILLOPS_DATABASE_URL": database_url(), "BILLOPS_SECRET_KEY": "tests"}
+    env = {
+        **os.environ, "BILLOPS_DATABASE_URL": database_url(), "BILLOPS_SECRET_KEY": "tests",
+        "BILLOPS_BILL_RUN_CHUNK_SIZE": "4",  # a transaction per 4 customers: the kill lands between two
+    }  # fmt: skip
     command = [sys.executable, "-m", "billops.cli.main", "billrun", "--period", "2026-03",
                "--invoice-date", "2026-04-01", "--user", clerk.username]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

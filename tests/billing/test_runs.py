@@ -22,9 +22,11 @@ from billops.cli.main import main
 from billops.core.errors import InvalidInput, PermissionDenied
 from billops.customers.models import Customer
 from billops.customers.services import place_credit_hold
-from billops.invoicing.models import Invoice, InvoiceStatus
+from billops.invoicing.models import Invoice, InvoiceStatus, NumberSeries
+from billops.invoicing.rendering.frozen import view_from_json
 from billops.invoicing.services.entities import set_approval_threshold
 from billops.ledger.models import JournalEntry
+from billops.ledger.services import close_period, reopen_period
 from tests.invoicing.factories import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -180,8 +182,8 @@ def test_a_partition_that_fails_says_why_and_is_billed_when_resumed(
     second.refresh_from_db()
     assert (second.status, second.attempts) == ("failed", 1)
     assert BillRun.objects.get(pk=run.pk).status == BillRun.Status.RUNNING
-    # the first partition was billed, and Q before the broken entry: three invoices, nothing twice
-    assert Invoice.objects.count() == 3
+    # the first partition was billed; the second's chunk failed as a whole and wrote nothing
+    assert Invoice.objects.count() == 2
 
     BillRunPartition.objects.filter(pk=second.pk).update(customer_ids=[customers["Q"].pk])
     resumed = resume_run(run_id=run.pk, actor=clerk)
@@ -231,6 +233,51 @@ def test_a_customer_that_cannot_be_billed_is_listed_and_the_run_goes_on(
     # nothing of the two was billed: no invoice, no billed item, their charges still pending
     assert list(Invoice.objects.values_list("customer__account_number", flat=True)) == ["Q-1"]
     assert Charge.objects.filter(customer__in=[customers["A"], customers["B"]], status="pending").count() == 4
+
+
+def test_a_chunk_issues_each_invoice_as_one_issue_would_numbered_in_account_order(
+    clerk: User, customers: dict[str, Customer]
+) -> None:
+    run = start_run(period="2026-03", actor=clerk, invoice_date=APRIL_FIRST)
+    invoices = Invoice.objects.filter(pk__in=BilledItem.objects.filter(run=run).values("invoice_id"))
+    numbered = invoices.order_by("sequence_no").values_list("customer__account_number", "number")
+    assert list(numbered) == [
+        ("A-1", "INV-2026-000001"),
+        ("B-1", "INV-2026-000002"),
+        ("Q-1", "INV-2026-000003"),
+    ]
+    assert NumberSeries.objects.get(document_type="invoice").next_number == 4
+    for invoice in invoices.select_related("document"):
+        entry = JournalEntry.objects.get(source_type="invoicing.invoice", source_id=str(invoice.pk))
+        assert invoice.journal_entry_id == entry.pk and entry.posted_on == APRIL_FIRST
+        assert sum(line.debit for line in entry.lines.all()) == invoice.total
+        event = AuditEvent.objects.get(action="invoice.issued", target_id=str(invoice.pk))
+        assert (event.journal_entry_id, event.actor_id) == (entry.pk, clerk.pk)
+        assert event.after["content_sha256"] == invoice.document.content_sha256
+        assert view_from_json(invoice.document.content).bill_to.name == invoice.customer.legal_name
+    report = check_all()
+    assert all(item["ok"] for item in report["invariants"].values()), report
+
+
+def test_a_chunk_refused_as_a_whole_is_billed_customer_by_customer(
+    clerk: User, supervisor: User, customers: dict[str, Customer]
+) -> None:
+    close_period(start_on=APRIL_FIRST, actor=supervisor)
+    before = whole_database()
+    run = start_run(period="2026-03", actor=clerk, invoice_date=APRIL_FIRST)
+    listed = [(exception.customer.account_number, exception.field) for exception in run.exceptions.all()]
+    assert listed == [("A-1", "posted_on"), ("B-1", "posted_on"), ("Q-1", "posted_on")]
+    assert "the period April 2026 is closed" in run.exceptions.first().message
+    assert (run.status, run.invoices_issued) == ("done", 0)
+    assert whole_database()["invoices"] == before["invoices"] == 0
+    assert not NumberSeries.objects.exists()  # no number taken, none burned
+
+    reopen_period(start_on=APRIL_FIRST, reason="bill March", actor=supervisor)
+    again = start_run(period="2026-03", actor=clerk, invoice_date=APRIL_FIRST)
+    assert (again.invoices_issued, again.totals) == (3, {"EUR": "2302.36"})
+    assert written_rows(again) == expected_rows()
+    report = check_all()
+    assert all(item["ok"] for item in report["invariants"].values()), report
 
 
 def test_cycles_are_due_at_the_end_of_their_months(clerk: User, entity: Any, catalog: Any) -> None:

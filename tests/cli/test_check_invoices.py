@@ -73,11 +73,13 @@ def test_a_changed_line_is_named(documents) -> None:
     ]
 
 
-def test_changed_frozen_html_is_named(documents) -> None:
+def test_changed_frozen_content_is_named(documents) -> None:
     invoice = documents["open"]
-    tamper("UPDATE invoicing_issueddocument SET html = html || ' ' WHERE invoice_id = %s", [invoice.pk])
+    moved = "UPDATE invoicing_issueddocument SET content = REPLACE(content, 'Berlin', 'Bonn')"
+    moved += " WHERE invoice_id = %s"
+    tamper(moved, [invoice.pk])
     assert failing(check_all())["I4"] == [
-        f"issued document {invoice.number} was changed after issue (its HTML no longer matches)"
+        f"issued document {invoice.number} was changed after issue (its frozen content no longer matches)"
     ]
 
 

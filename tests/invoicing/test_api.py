@@ -817,7 +817,7 @@ def test_pdf_of_a_draft_is_a_preview_marked_draft_and_never_kept(
     assert b"DRAFT" in _pdf_text(response.content)
 
 
-def test_pdf_of_an_issued_invoice_is_rendered_once_from_its_frozen_html(
+def test_pdf_of_an_issued_invoice_is_rendered_once_from_its_frozen_content(
     api_as, clerk: User, auditor: User, customer: Customer
 ) -> None:
     invoice = issued(api_as(clerk), customer)

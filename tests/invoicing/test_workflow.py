@@ -148,7 +148,7 @@ def test_reverse_charge_for_an_eu_business_customer(clerk, customer):
     assert (invoice.tax_total, invoice.total) == (Decimal(0), Decimal("300.00"))
     tax = invoice.taxes.get()
     assert (tax.treatment, tax.label) == ("reverse_charge", "Reverse charge")
-    assert "Article 196" in invoice.document.html
+    assert "Article 196" in invoice.document.content
 
 
 def test_issuing_an_issued_invoice_is_refused(clerk, customer):

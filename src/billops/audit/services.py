@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -14,6 +16,7 @@ from django.utils import timezone
 
 from billops.audit.context import request_id_var
 from billops.audit.models import AuditEvent, ChainHead
+from billops.core.db import insert_rows, reserve_ids
 from billops.core.money import Money
 
 GENESIS_HASH = "0" * 64
@@ -100,32 +103,59 @@ def record_event(
 
     `actor` is a user, or None for the system itself (migrations, scheduled jobs).
     """
+    event = EventData(action, target, before, after, journal_entry_id)
+    return record_events(actor=actor, events=[event])[0]
+
+
+@dataclass(frozen=True, slots=True)
+class EventData:
+    """One event of `record_events`: what was done to which row, and the journal entry it posted."""
+
+    action: str
+    target: models.Model
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    journal_entry_id: int | None = None
+
+
+def record_events(*, actor: Any, events: Sequence[EventData]) -> list[AuditEvent]:
+    """Append events by one actor to the chain, in order, under one lock of its head and in one insert
+    (a bill run's chunk records hundreds at once); inside the business action's transaction."""
     if not transaction.get_connection().in_atomic_block:
         # outside a transaction the event could commit without the change it records (or the reverse)
         raise transaction.TransactionManagementError("record_event must run inside the action's transaction")
-    if target.pk is None:
+    if any(event.target.pk is None for event in events):
         raise ValueError("record_event needs a saved target")
     head = _locked_head()
-    event = AuditEvent(
-        seq=head.last_seq + 1,
-        occurred_at=timezone.now(),
-        actor=actor,
-        actor_label=actor.get_username() if actor is not None else "system",
-        action=action,
-        target_type=target_type_of(target),
-        target_id=str(target.pk),
-        target_label=str(target)[:200],
-        before=json_safe(before) if before is not None else None,
-        after=json_safe(after) if after is not None else None,
-        request_id=request_id_var.get(),
-        journal_entry_id=journal_entry_id,
-        prev_hash=head.last_hash,
-    )
-    event.hash = event_hash(event)
-    event.save(force_insert=True)
-    head.last_seq, head.last_hash = event.seq, event.hash
+    seq, prev_hash = head.last_seq, head.last_hash
+    now, request_id = timezone.now(), request_id_var.get()
+    actor_label = actor.get_username() if actor is not None else "system"
+    appended = []
+    for data in events:
+        seq += 1
+        event = AuditEvent(
+            seq=seq,
+            occurred_at=now,
+            actor=actor,
+            actor_label=actor_label,
+            action=data.action,
+            target_type=target_type_of(data.target),
+            target_id=str(data.target.pk),
+            target_label=str(data.target)[:200],
+            before=json_safe(data.before) if data.before is not None else None,
+            after=json_safe(data.after) if data.after is not None else None,
+            request_id=request_id,
+            journal_entry_id=data.journal_entry_id,
+            prev_hash=prev_hash,
+        )
+        event.hash = prev_hash = event_hash(event)
+        appended.append(event)
+    for event, event_id in zip(appended, reserve_ids(AuditEvent, len(appended)), strict=True):
+        event.pk = event_id
+    insert_rows(appended)
+    head.last_seq, head.last_hash = seq, prev_hash
     head.save(update_fields=["last_seq", "last_hash"])
-    return event
+    return appended
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

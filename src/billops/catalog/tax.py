@@ -23,6 +23,7 @@ from stdnum.eu import vat as eu_vat
 
 from billops.catalog.models import TaxCode, TaxRate
 from billops.core.errors import NotFound
+from billops.core.memo import cached
 
 EU_COUNTRIES = frozenset(
     "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()  # noqa: SIM905
@@ -74,16 +75,18 @@ def _valid_vat_id(vat_id: str) -> bool:
 def _rate(
     tax_code: TaxCode, *, country: str, region: str = "", locality: str = "", on: date
 ) -> Decimal | None:
-    row = (
-        TaxRate.objects.filter(
-            tax_code=tax_code, country=country, region=region, locality=locality, valid_from__lte=on
+    def latest() -> Decimal | None:
+        return (
+            TaxRate.objects.filter(
+                tax_code=tax_code, country=country, region=region, locality=locality, valid_from__lte=on
+            )
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+            .order_by("-valid_from")
+            .values_list("rate", flat=True)
+            .first()
         )
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
-        .order_by("-valid_from")
-        .values_list("rate", flat=True)
-        .first()
-    )
-    return row
+
+    return cached(("tax_rate", tax_code.pk, country, region, locality, on), latest)
 
 
 def _percent(rate: Decimal) -> str:

@@ -8,16 +8,80 @@ SQLite has no such guard, which is why `billops check` re-verifies hashes and di
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
-from django.db import OperationalError, migrations
+from django.db import OperationalError, connection, migrations, models
 
 from billops.core.errors import Conflict
 
 P = ParamSpec("P")
 R = TypeVar("R")
 DEADLOCK_SQLSTATE = "40P01"
+
+
+def reserve_ids(model: type[models.Model], count: int) -> list[int]:
+    """`count` fresh ids for rows of the model that a bulk write inserts with their keys set, because
+    rows written in the same statement batch refer to each other (an invoice and its journal entry).
+    Call it inside the writing transaction."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+            )
+            return [row[0] for row in cursor.fetchall()]
+        # SQLite: the transaction holds the database's write lock from its start (transaction_mode
+        # IMMEDIATE), so nobody inserts in between; AUTOINCREMENT never reuses an id, even a deleted one
+        quoted = connection.ops.quote_name(table)
+        cursor.execute(
+            f"SELECT MAX(COALESCE((SELECT MAX(id) FROM {quoted}), 0), "  # noqa: S608 - the model's table
+            "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0))",
+            [table],
+        )
+        last = cursor.fetchone()[0]
+        return list(range(last + 1, last + 1 + count))
+
+
+def _needs_preparing(field: models.Field[Any, Any]) -> bool:
+    # the drivers take ints, text, Decimals, dates and None as they are (Django registers SQLite's
+    # adapters); a timestamp must be made naive UTC on SQLite, JSON dumped, an automatic time filled in
+    return isinstance(field, models.DateTimeField | models.JSONField | models.BinaryField) or bool(
+        getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    )
+
+
+def insert_rows(rows: Sequence[models.Model]) -> None:
+    """Insert new rows of one model, as `bulk_create` would, in one `executemany`, without compiling an
+    INSERT of every value: a bill run writes millions of values. Either every row has its id set
+    (`reserve_ids`) or none has, and the database numbers them (their ids are then not read back)."""
+    if not rows:
+        return
+    model = type(rows[0])
+    with_ids = rows[0].pk is not None
+    if any((row.pk is not None) != with_ids for row in rows):
+        raise ValueError("insert_rows takes rows that all have their id set, or none")
+    fields = [field for field in model._meta.concrete_fields if with_ids or not field.primary_key]
+    for row in rows:
+        # what bulk_create does first: copy each related row's id, refuse one that is not saved
+        row._prepare_related_fields_for_save(operation_name="insert_rows")  # type: ignore[attr-defined]
+    prepared = [(field.attname, _needs_preparing(field), field) for field in fields]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    table = connection.ops.quote_name(model._meta.db_table)
+    values = [
+        [
+            field.get_db_prep_save(field.pre_save(row, True), connection)
+            if prepare
+            else getattr(row, attname)
+            for attname, prepare, field in prepared
+        ]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)  # noqa: S608
+    for row in rows:
+        row._state.adding, row._state.db = False, connection.alias
 
 
 def deadlock_as_conflict(action: Callable[P, R]) -> Callable[P, R]:

@@ -278,7 +278,7 @@ def rebill_invoice(request: HttpRequest, invoice_id: RowId, payload: InvoiceReas
     openapi_extra=_file_reply(PDF),
 )
 def invoice_pdf(request: HttpRequest, invoice_id: RowId) -> HttpResponse:
-    """The issued document's PDF, rendered once from its frozen HTML; a draft's is a preview marked DRAFT,
+    """The issued document's PDF, rendered once from its frozen content; a draft's is a preview marked DRAFT,
     rendered for this request and never kept."""
     invoice = selectors.get_invoice(invoice_id)
     if invoice.is_issued:

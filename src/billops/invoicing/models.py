@@ -360,16 +360,18 @@ class CreditAllocation(models.Model):
 
 
 class IssuedDocument(models.Model):
-    """The document as issued: its HTML, frozen in the issuing transaction, and the PDF rendered from it.
+    """The document as issued: everything it shows, frozen in the issuing transaction, and the PDF
+    rendered from that afterwards.
 
-    The HTML is the legal content and is hashed at issue. The PDF is rendered from that HTML outside the
-    issuing transaction (WeasyPrint takes tens of milliseconds, which must not hold the number series
-    lock) and is written once.
+    The content (the document's view as canonical JSON, `rendering.frozen`) is hashed at issue. The PDF
+    is rendered from it outside the issuing transaction (HTML templates and WeasyPrint take milliseconds
+    to tens of milliseconds per document, which must not hold the number series lock, nor slow a bill
+    run) and is written once.
     """
 
     invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="document")
-    html = models.TextField()
-    html_sha256 = models.CharField(max_length=64)
+    content = models.TextField()
+    content_sha256 = models.CharField(max_length=64)
     pdf = models.BinaryField(null=True, blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     rendered_at = models.DateTimeField(null=True, blank=True)
@@ -384,4 +386,4 @@ class IssuedDocument(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"document of invoice {self.invoice_id} ({self.html_sha256[:12]})"
+        return f"document of invoice {self.invoice_id} ({self.content_sha256[:12]})"

@@ -37,10 +37,18 @@ def _locked_series(entity: BillingEntity, document_type: str, year: int) -> Numb
 
 def take_number(entity: BillingEntity, document_type: str, year: int) -> tuple[NumberSeries, int]:
     """The series and the number the document gets; runs inside the issuing transaction."""
+    return take_numbers(entity, document_type, year, count=1)
+
+
+def take_numbers(
+    entity: BillingEntity, document_type: str, year: int, *, count: int
+) -> tuple[NumberSeries, int]:
+    """The series and the first of `count` consecutive numbers (a bill run's chunk takes a block under one
+    lock); runs inside the issuing transaction, so a rollback gives the whole block back."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("a number is taken only inside the issuing transaction")
     series = _locked_series(entity, document_type, year)
-    number = series.next_number
-    series.next_number = number + 1
+    first = series.next_number
+    series.next_number = first + count
     series.save(update_fields=["next_number"])
-    return series, number
+    return series, first

@@ -99,7 +99,8 @@ def open_items_by_customer() -> dict[tuple[int, str], Decimal]:
 
 
 def verify_issued_documents() -> list[tuple[str, str]]:
-    """(number, what) for every issued document whose content, HTML or PDF no longer matches its hash."""
+    """(number, what) for every issued document whose data, frozen content or PDF no longer matches its
+    hash."""
     problems = []
     documents = (
         issued_documents()
@@ -115,8 +116,8 @@ def verify_issued_documents() -> list[tuple[str, str]]:
         if document is None:
             problems.append((number, "its frozen document, which is missing,"))
             continue
-        if sha256(document.html.encode()) != document.html_sha256:
-            problems.append((number, "its HTML"))
+        if sha256(document.content.encode()) != document.content_sha256:
+            problems.append((number, "its frozen content"))
         if document.pdf is not None and sha256(bytes(document.pdf)) != document.pdf_sha256:
             problems.append((number, "its PDF"))
     return problems

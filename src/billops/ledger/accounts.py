@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Q
 
 from billops.core.errors import InvalidInput, NotFound
+from billops.core.memo import cached
 from billops.ledger.models import Account, AccountPurpose, AccountType
 
 Purpose = AccountPurpose  # the purposes themselves, for callers that compare or list them
@@ -98,7 +99,12 @@ def resolve_accounts(refs: Sequence[Account | str], *, fields: Sequence[str]) ->
     a missing one raises NotFound naming its field."""
     pks = {ref.pk for ref in refs if isinstance(ref, Account)}
     names = {ref for ref in refs if isinstance(ref, str)}
-    found = Account.objects.filter(Q(pk__in=pks) | Q(purpose__in=names) | Q(code__in=names)).order_by("code")
+    found = cached(
+        ("accounts", frozenset(pks), frozenset(names)),
+        lambda: list(
+            Account.objects.filter(Q(pk__in=pks) | Q(purpose__in=names) | Q(code__in=names)).order_by("code")
+        ),
+    )
     by_pk = {account.pk: account for account in found}
     by_code = {account.code: account for account in found}
     by_purpose: dict[str, Account] = {}

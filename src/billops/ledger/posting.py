@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from billops.access.models import User
 from billops.core.calendars import month_end, month_start
+from billops.core.db import insert_rows
 from billops.core.errors import InvalidAmount, InvalidInput
 from billops.core.money import Money, Rounding, round_money
 from billops.ledger.accounts import resolve_accounts
@@ -274,15 +275,38 @@ def post_entry(
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("post_entry runs inside the calling service's transaction")
+    entry, prepared = build_entry(
+        on=on, lines=lines, memo=memo, source=source, actor=actor, reversal_of=reversal_of
+    )
+    entry.save(force_insert=True)
+    JournalLine.objects.bulk_create(prepared)
+    _add_to_day_balances(on, prepared)
+    return entry
+
+
+def build_entry(
+    *,
+    on: date,
+    lines: Sequence[Line],
+    memo: str,
+    source: models.Model | tuple[str, str] | None,
+    actor: User | None,
+    reversal_of: JournalEntry | None = None,
+    period: AccountingPeriod | None = None,
+    entry_id: int | None = None,
+) -> tuple[JournalEntry, list[JournalLine]]:
+    """An entry and its lines, checked and with their digest, not yet written. `period`: the open period
+    of `on` when the caller has locked it already (`period_for_posting`) for many entries of one day."""
     if isinstance(on, datetime) or not isinstance(on, date):
         raise TypeError(f"post_entry needs a date, got {type(on).__name__}")
     if len(memo) > MEMO_LENGTH:
         raise InvalidInput(f"memo is longer than {MEMO_LENGTH} characters", field="memo")
     prepared = _prepare_lines(lines)
     _check_balance(prepared)
-    period = period_for_posting(on)
+    period = period or period_for_posting(on)
     source_type, source_id = _source_ref(source)
     entry = JournalEntry(
+        pk=entry_id,
         posted_on=on,
         period=period,
         memo=memo,
@@ -293,9 +317,15 @@ def post_entry(
         posted_by=actor,
     )
     entry.digest = entry_digest(entry, prepared)
-    entry.save(force_insert=True)
     for line in prepared:
         line.entry = entry
-    JournalLine.objects.bulk_create(prepared)
-    _add_to_day_balances(on, prepared)
-    return entry
+    return entry, prepared
+
+
+def write_entries(on: date, entries: Sequence[tuple[JournalEntry, list[JournalLine]]]) -> None:
+    """Write entries built by `build_entry` for the day `on`, with their ids set (`reserve_ids`), in one
+    insert per table, and add them to the day balances in one statement."""
+    insert_rows([entry for entry, _ in entries])
+    lines = [line for _, entry_lines in entries for line in entry_lines]
+    insert_rows(lines)
+    _add_to_day_balances(on, lines)

@@ -3,10 +3,12 @@
 A run for a month:
 1. `open_run` fixes its customers: those whose billing cycle is due at the end of the month (`is_due`)
    and who have work pending on or before its last day (`billables`); it splits them into partitions;
-2. `run_partition` bills each customer of a partition in a transaction of its own: locks it, takes its
-   pending work, prices it as one invoice dated `invoice_date` with the invoicing engine, issues
-   it, and records one `BilledItem` per item of work, whose unique key makes the database refuse to
-   bill an item twice;
+2. `run_partition` bills a partition's customers a chunk at a time, each chunk in a transaction of its
+   own: locks the chunk's customers, takes their pending work, prices it as one invoice per customer
+   dated `invoice_date` with the invoicing engine, issues them all at once (`issue_documents`), and
+   records one `BilledItem` per item of work, whose unique key makes the database refuse to bill an
+   item twice. If a chunk fails as a whole (a closed period, a database error), its customers are
+   billed again one by one, each in its own transaction, so only a customer at fault is left out;
 3. a customer it cannot bill (credit hold, an invoice that needs approval, a missing tax rate) is listed
    as an exception with the reason; nothing of it is billed and the run carries on;
 4. when the last partition is done, the run gets its counts and totals.
@@ -21,6 +23,7 @@ new: what was billed is no longer pending.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections import defaultdict
@@ -29,8 +32,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import Sum
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.db.models import Sum, prefetch_related_objects
 from django.utils import timezone
 
 from billops.access import clock
@@ -41,13 +45,16 @@ from billops.billing.models import BilledItem, BillRun, BillRunException, BillRu
 from billops.billing.services import billables
 from billops.billing.services.billables import Billable
 from billops.core.calendars import month_end
+from billops.core.db import insert_rows
 from billops.core.errors import DomainError, InvalidInput
+from billops.core.memo import reference_data_cached
 from billops.core.money import round_money
 from billops.customers.models import Customer
 from billops.customers.selectors import get_customer
 from billops.invoicing.errors import WrongStatus
-from billops.invoicing.models import Invoice, InvoiceLine, InvoiceTax
+from billops.invoicing.models import BillingEntity, Invoice, InvoiceLine, InvoiceTax
 from billops.invoicing.selectors import get_entity
+from billops.invoicing.services.bulk import issue_documents
 from billops.invoicing.services.drafts import build_lines, document_for, save_priced
 from billops.invoicing.services.lines import calculate, clean_document_date
 from billops.invoicing.services.workflow import (
@@ -57,6 +64,7 @@ from billops.invoicing.services.workflow import (
     refuse_blocking,
 )
 
+logger = logging.getLogger(__name__)
 PARTITION_SIZE = 500  # customers per partition: the unit a worker takes and a resume re-runs
 
 # the months at whose end a cycle is due; an anniversary customer is due in its anniversary's month
@@ -127,7 +135,11 @@ def _due(period_start: date, customer_ids: Sequence[int]) -> list[Customer]:
 
 
 def plan_invoice(
-    customer: Customer, items: Sequence[Billable], invoice_date: date, actor: User
+    customer: Customer,
+    items: Sequence[Billable],
+    invoice_date: date,
+    actor: User,
+    entity: BillingEntity | None = None,
 ) -> PlannedInvoice:
     """Price a customer's pending work as one invoice in memory, refused as the run would refuse it: a
     blocking pre-issue check (credit hold, …), an item its source could not price, or an invoice that
@@ -135,7 +147,9 @@ def plan_invoice(
     for item in items:
         if item.problem:
             raise InvalidInput(item.problem, field=item.problem_field or item.kind)
-    invoice = document_for(customer=customer, entity=get_entity(), actor=actor, issued_on=invoice_date)
+    invoice = document_for(
+        customer=customer, entity=entity or get_entity(), actor=actor, issued_on=invoice_date
+    )
     lines = build_lines(invoice, [item.line for item in items], is_new=True)
     taxes = calculate(invoice, lines)
     refuse_blocking(pre_issue_checks(invoice, lines))
@@ -160,12 +174,68 @@ def preview_run(*, period: str, actor: User, invoice_date: date | None = None) -
     pending = billables.pending(end)
     customers = _due(start, list(pending))
     preview = RunPreview(start, end, on, customers_due=len(customers))
-    for customer in customers:
-        try:
-            preview.invoices.append(plan_invoice(customer, pending[customer.pk], on, actor))
-        except DomainError as exc:
-            preview.exceptions.append(RunException(customer, exc.field or "", exc.message))
+    entity = get_entity()
+    with reference_data_cached():
+        for customer in customers:
+            try:
+                preview.invoices.append(plan_invoice(customer, pending[customer.pk], on, actor, entity))
+            except DomainError as exc:
+                preview.exceptions.append(RunException(customer, exc.field or "", exc.message))
     return preview
+
+
+@transaction.atomic(durable=True)
+def _bill_chunk(run: BillRun, customer_ids: Sequence[int], actor: User) -> None:
+    """Issue the invoices of a chunk of the run's customers at once, and list the customers it could not
+    bill; a customer with nothing pending any more (billed by an earlier attempt) is skipped."""
+    # locked in id order, as every chunk does: two chunks never wait for each other in a circle
+    locked = Customer.objects.select_for_update(of=("self",)).select_related("terms").order_by("pk")
+    customers = {customer.pk: customer for customer in locked.filter(pk__in=customer_ids)}
+    prefetch_related_objects(list(customers.values()), "addresses")
+    pending = billables.pending(run.period_end, customer_ids=customer_ids, lock=True)
+    entity = get_entity()
+    planned: list[PlannedInvoice] = []
+    refused: list[BillRunException] = []
+    with reference_data_cached():
+        for customer_id in customer_ids:  # in account-number order: the invoices are numbered so
+            if customer_id not in pending:
+                continue
+            customer = customers[customer_id]
+            try:
+                planned.append(plan_invoice(customer, pending[customer_id], run.invoice_date, actor, entity))
+            except DomainError as exc:
+                refused.append(
+                    BillRunException(
+                        run=run, customer=customer, field=exc.field or "", message=exc.message[:500]
+                    )
+                )
+        issue_documents(
+            [(plan.invoice, plan.lines, plan.taxes) for plan in planned],
+            actor=actor,
+            issued_on=run.invoice_date,
+        )
+    insert_rows(
+        [
+            BilledItem(
+                key=item.key, customer=plan.customer, invoice=plan.invoice, line_no=line.line_no, run=run
+            )
+            for plan in planned
+            for item, line in zip(plan.items, plan.lines, strict=True)
+        ]
+    )
+    billables.mark_billed([item for plan in planned for item in plan.items])
+    BillRunException.objects.filter(run=run, customer_id__in=customer_ids).delete()  # an earlier attempt's
+    BillRunException.objects.bulk_create(refused)
+
+
+def _bill_each(run: BillRun, customer_ids: Sequence[int], actor: User) -> None:
+    """The chunk's customers one by one, each in its own transaction: one that fails is listed as an
+    exception and the others are billed."""
+    for customer_id in customer_ids:
+        try:
+            _bill_customer(run, customer_id, actor)
+        except DomainError as exc:
+            _record_exception(run, customer_id, exc)
 
 
 @transaction.atomic(durable=True)
@@ -252,12 +322,16 @@ def run_partition(partition_id: int) -> None:
     if partition is None:
         return
     run = partition.run
+    customer_ids = partition.customer_ids
     try:
-        for customer_id in partition.customer_ids:
+        size = settings.BILL_RUN_CHUNK_SIZE  # bulk writes, yet locks held for a short while
+        for offset in range(0, len(customer_ids), size):
+            chunk = customer_ids[offset : offset + size]
             try:
-                _bill_customer(run, customer_id, run.started_by)
-            except DomainError as exc:
-                _record_exception(run, customer_id, exc)
+                _bill_chunk(run, chunk, run.started_by)
+            except (DomainError, DatabaseError):  # refused as a whole: find the customer at fault
+                logger.warning("bill run %s: a chunk failed; billing its customers one by one", run.pk)
+                _bill_each(run, chunk, run.started_by)
     except Exception as exc:  # a bug or a lost database: say so on the partition, then let it propagate
         _finish(partition, BillRunPartition.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
         raise

@@ -1,9 +1,9 @@
-"""The printed document: its view built from the database, the HTML frozen at issue, the PDF rendered from it.
+"""The printed document: its view built from the database, frozen at issue, the PDF rendered from it.
 
-The HTML is rendered and hashed inside the issuing transaction, so the legal content of a document is
-fixed with its number. The PDF is rendered from that frozen HTML afterwards, once, by whoever needs it
-first (the PDF page, a delivery, `billops jobs`), because WeasyPrint is too slow to run under the
-series lock.
+The view (parties, addresses, lines, totals, notes) is written as canonical JSON and hashed inside the
+issuing transaction, so everything a document shows is fixed with its number. The PDF is rendered from
+that frozen content afterwards, once, by whoever needs it first (the PDF page, a delivery,
+`billops jobs`), because rendering is too slow to run under the series lock or in a bill run.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from billops.catalog.tax import Treatment
 from billops.customers.models import Address, Customer
 from billops.invoicing.digest import sha256
 from billops.invoicing.models import BillingEntity, DocumentType, Invoice, InvoiceTax, IssuedDocument
+from billops.invoicing.rendering.frozen import view_from_json, view_to_json
 from billops.invoicing.rendering.html import render_document_html
 from billops.invoicing.rendering.pdf import render_pdf
 from billops.invoicing.rendering.reference import creditor_reference
@@ -155,17 +156,25 @@ def document_view(invoice: Invoice) -> DocumentView:
 
 
 def freeze_document(invoice: Invoice) -> IssuedDocument:
-    """Render and store the document's HTML in the issuing transaction; its hash is the legal content."""
-    html = render_document_html(document_view(invoice))
-    return IssuedDocument.objects.create(invoice=invoice, html=html, html_sha256=sha256(html.encode()))
+    """Store what the document shows in the issuing transaction; its hash is the legal content."""
+    document = frozen_document(invoice)
+    document.save(force_insert=True)
+    return document
+
+
+def frozen_document(invoice: Invoice) -> IssuedDocument:
+    """The document's frozen content and its hash, not yet written (a bill run writes many at once)."""
+    content = view_to_json(document_view(invoice))
+    return IssuedDocument(invoice=invoice, content=content, content_sha256=sha256(content.encode()))
 
 
 def ensure_pdf(invoice_id: int) -> IssuedDocument:
-    """The issued document with its PDF, rendering it from the frozen HTML the first time it is needed."""
+    """The issued document with its PDF, rendering it from the frozen content the first time it is needed."""
     document = IssuedDocument.objects.get(invoice_id=invoice_id)
     if document.pdf is not None:
         return document
-    pdf = render_pdf(document.html)  # outside any transaction: it takes a while and locks nothing
+    # outside any transaction: it takes a while and locks nothing
+    pdf = render_pdf(render_document_html(view_from_json(document.content)))
     with transaction.atomic():
         # written once: a concurrent render of the same HTML lost the race and keeps the first PDF
         written = IssuedDocument.objects.filter(pk=document.pk, pdf__isnull=True).update(
@@ -176,7 +185,11 @@ def ensure_pdf(invoice_id: int) -> IssuedDocument:
                 actor=None,
                 action="invoice.pdf_rendered",
                 target=document.invoice,
-                after={"pdf_sha256": sha256(pdf), "html_sha256": document.html_sha256, "bytes": len(pdf)},
+                after={
+                    "pdf_sha256": sha256(pdf),
+                    "content_sha256": document.content_sha256,
+                    "bytes": len(pdf),
+                },
             )
     document.refresh_from_db()
     return document

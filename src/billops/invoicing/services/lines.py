@@ -16,6 +16,7 @@ from billops.catalog.models import Product, TaxCode
 from billops.catalog.pricing import PriceBook
 from billops.catalog.tax import Exemption, TaxDecision, TaxParty, decide_tax
 from billops.core.errors import InvalidAmount, InvalidInput, NotFound
+from billops.core.memo import cached
 from billops.core.money import Rounding, to_decimal
 from billops.customers.models import Address, Customer
 from billops.invoicing.calc import LineInput, compute_totals
@@ -102,14 +103,18 @@ def clean_text(value: Any, field: str, *, limit: int, required: bool = False) ->
     return text
 
 
+def _products(codes: set[str]) -> dict[str, Product]:
+    found = Product.objects.select_related("tax_code", "revenue_account").filter(code__in=codes)
+    return {product.code: product for product in found}
+
+
 class LineSources:
     """What the lines of one document are built from, each read once for all of them: the products
     named, the customer's prices on the pricing date, the revenue account of free-text lines."""
 
     def __init__(self, invoice: Invoice, lines: Sequence[LineData]) -> None:
         codes = {data.product_code.strip() for data in lines if data.product_code}
-        found = Product.objects.select_related("tax_code", "revenue_account").filter(code__in=codes)
-        self.products = {product.code: product for product in found} if codes else {}
+        self.products = cached(("products", frozenset(codes)), lambda: _products(codes)) if codes else {}
         self.prices = PriceBook(
             customer_id=invoice.customer_id, currency=invoice.currency, on=pricing_date(invoice)
         )
@@ -125,12 +130,12 @@ class LineSources:
 
     def revenue_account(self) -> Account:
         if self._revenue is None:
-            self._revenue = control_account(REVENUE)
+            self._revenue = cached(("control_account", REVENUE), lambda: control_account(REVENUE))
         return self._revenue
 
 
 def get_tax_code(code: str, field: str = "tax_code") -> TaxCode:
-    tax_code = TaxCode.objects.filter(code=code.strip()).first()
+    tax_code = cached(("tax_code", code.strip()), lambda: TaxCode.objects.filter(code=code.strip()).first())
     if tax_code is None:
         raise NotFound(f"there is no tax code {code!r}", field=field)
     if not tax_code.is_active:

@@ -5,7 +5,7 @@ override, and the issue itself — number, journal entry, frozen document and au
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -18,15 +18,24 @@ from django.utils import timezone
 from billops.access import clock
 from billops.access.models import User
 from billops.access.permissions import require_permission
-from billops.audit.services import record_event
+from billops.audit.services import EventData, record_event, record_events
 from billops.core.db import deadlock_as_conflict
 from billops.core.errors import InvalidInput
+from billops.core.memo import cached
 from billops.core.money import Money, round_money
 from billops.customers.models import Customer
 from billops.customers.selectors import get_customer
 from billops.invoicing.digest import content_digest
 from billops.invoicing.errors import PreIssueCheckFailed, SelfApproval, WrongStatus
-from billops.invoicing.models import ApprovalThreshold, DocumentType, Invoice, InvoiceLine, InvoiceStatus
+from billops.invoicing.models import (
+    ApprovalThreshold,
+    DocumentType,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    IssuedDocument,
+    NumberSeries,
+)
 from billops.invoicing.numbering import take_number
 from billops.invoicing.selectors import get_entity, get_invoice
 from billops.invoicing.services.documents import freeze_document
@@ -48,7 +57,10 @@ def approval_reason(invoice: Invoice) -> str:
     """Why this document needs a second person's approval, or "" when it does not."""
     if invoice.customer.invoice_approval_required:
         return f"{invoice.customer.account_number}'s invoices need approval"
-    threshold = ApprovalThreshold.objects.filter(entity=invoice.entity, currency=invoice.currency).first()
+    threshold = cached(
+        ("approval_threshold", invoice.entity_id, invoice.currency),
+        lambda: ApprovalThreshold.objects.filter(entity=invoice.entity, currency=invoice.currency).first(),
+    )
     if threshold is not None and invoice.total >= threshold.amount:
         total, limit = (round_money(amount, invoice.currency) for amount in (invoice.total, threshold.amount))
         return f"the total {total} is at or above the approval threshold {limit}"
@@ -179,29 +191,65 @@ def override_credit_hold(*, invoice_id: int, reason: str, actor: User) -> Invoic
     return invoice
 
 
-def _entry_lines(invoice: Invoice) -> list[Line]:
+def entry_lines(invoice: Invoice, lines: Iterable[InvoiceLine]) -> list[Line]:
     """Receivables against revenue per account and tax payable; a credit note posts the other way."""
     currency, customer_id = invoice.currency, invoice.customer_id
     revenue: dict[Account, Decimal] = defaultdict(Decimal)
-    for line in invoice.lines.all():
+    for line in lines:
         revenue[line.revenue_account] += line.net
     owed, earned = (debit, credit) if invoice.document_type != DocumentType.CREDIT_NOTE else (credit, debit)
-    lines = [
+    posted = [
         owed(RECEIVABLES, Money(invoice.total, currency), customer_id=customer_id, memo=invoice.number or "")
     ]
-    lines += [
+    posted += [
         earned(account, Money(net, currency))
         for account, net in sorted(revenue.items(), key=lambda item: item[0].pk)
         if net
     ]
     if invoice.tax_total:
-        lines.append(earned(TAX_PAYABLE, Money(invoice.tax_total, currency)))
-    return lines
+        posted.append(earned(TAX_PAYABLE, Money(invoice.tax_total, currency)))
+    return posted
+
+
+def number_document(invoice: Invoice, series: NumberSeries, sequence_no: int) -> None:
+    """Give a dated document its number and, for an invoice or debit note, its due date and terms."""
+    assert invoice.issued_on is not None
+    invoice.series, invoice.sequence_no, invoice.number = series, sequence_no, series.format(sequence_no)
+    if invoice.document_type != DocumentType.CREDIT_NOTE:
+        terms = invoice.customer.terms
+        invoice.due_on, invoice.terms_text = terms.due_on(invoice.issued_on), str(terms)
+
+
+def entry_memo(invoice: Invoice) -> str:
+    return f"{invoice.get_document_type_display()} {invoice.number} to {invoice.customer.account_number}"
+
+
+def mark_issued(invoice: Invoice, *, entry_id: int, actor: User) -> None:
+    """The issued state of a numbered document whose entry is `entry_id`, and its content digest."""
+    sign = -1 if invoice.document_type == DocumentType.CREDIT_NOTE else 1
+    invoice.status, invoice.open_amount = InvoiceStatus.ISSUED, sign * invoice.total
+    invoice.journal_entry_id, invoice.issued_by, invoice.issued_at = entry_id, actor, timezone.now()
+    invoice.digest = content_digest(invoice)
+
+
+def issued_event(invoice: Invoice, document: IssuedDocument) -> EventData:
+    return EventData(
+        action=f"{invoice.document_type}.issued",
+        target=invoice,
+        after={
+            "number": invoice.number,
+            "total": invoice.total,
+            "currency": invoice.currency,
+            "issued_on": invoice.issued_on,
+            "content_sha256": document.content_sha256,
+        },
+        journal_entry_id=invoice.journal_entry_id,
+    )
 
 
 def issue_document(invoice: Invoice, *, actor: User, issued_on: date | None) -> Invoice:
     """Number, post, freeze and audit a locked document whose totals are calculated for its date;
-    the building block of every issue."""
+    the building block of every issue (`issue_documents` does the same for many at once)."""
     invoice.issued_on = issued_on or invoice.issued_on or clock.today()
     # the checks, the posting, the digest and the frozen document all read the lines and taxes: once
     # (after `recalculate` they are in memory already, and this reads nothing)
@@ -211,37 +259,18 @@ def issue_document(invoice: Invoice, *, actor: User, issued_on: date | None) -> 
         "taxes",
     )
     refuse_blocking(pre_issue_checks(invoice))
-    series, sequence_no = take_number(invoice.entity, invoice.document_type, invoice.issued_on.year)
-    invoice.series, invoice.sequence_no, invoice.number = series, sequence_no, series.format(sequence_no)
-    if invoice.document_type != DocumentType.CREDIT_NOTE:
-        terms = invoice.customer.terms
-        invoice.due_on, invoice.terms_text = terms.due_on(invoice.issued_on), str(terms)
+    number_document(invoice, *take_number(invoice.entity, invoice.document_type, invoice.issued_on.year))
     entry = post_entry(
         on=invoice.issued_on,
-        lines=_entry_lines(invoice),
-        memo=f"{invoice.get_document_type_display()} {invoice.number} to {invoice.customer.account_number}",
+        lines=entry_lines(invoice, invoice.lines.all()),
+        memo=entry_memo(invoice),
         source=invoice,
         actor=actor,
     )
-    sign = -1 if invoice.document_type == DocumentType.CREDIT_NOTE else 1
-    invoice.status, invoice.open_amount = InvoiceStatus.ISSUED, sign * invoice.total
-    invoice.journal_entry_id, invoice.issued_by, invoice.issued_at = entry.pk, actor, timezone.now()
-    invoice.digest = content_digest(invoice)
+    mark_issued(invoice, entry_id=entry.pk, actor=actor)
     invoice.save()
     document = freeze_document(invoice)
-    record_event(
-        actor=actor,
-        action=f"{invoice.document_type}.issued",
-        target=invoice,
-        after={
-            "number": invoice.number,
-            "total": invoice.total,
-            "currency": invoice.currency,
-            "issued_on": invoice.issued_on,
-            "html_sha256": document.html_sha256,
-        },
-        journal_entry_id=entry.pk,
-    )
+    record_events(actor=actor, events=[issued_event(invoice, document)])
     return invoice
 
 

@@ -24,7 +24,7 @@ def _lines(invoice: Invoice) -> list[InvoiceLine]:
 
 
 def _document(invoice: Invoice) -> IssuedDocument | None:
-    return IssuedDocument.objects.filter(invoice=invoice).defer("html", "pdf").first()
+    return IssuedDocument.objects.filter(invoice=invoice).defer("content", "pdf").first()
 
 
 def document_page(
