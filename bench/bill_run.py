@@ -4,8 +4,9 @@
     .venv/bin/python bench/bill_run.py --db postgresql   # a throwaway cluster, or BILLOPS_BENCH_PG_URL
 
 Sets up a billing entity, the catalog and `--customers` customers (default n / 10), each with a monthly
-subscription billed in arrears and two one-off charges per month (hours of support at the standard VAT
-rate, a handbook at the reduced one), so each invoice has three lines and two tax rates. Then moves the
+subscription billed in arrears, a usage charge for API calls (graduated tiers) with events sent each
+month through the usage ingestion service, and a one-off charge per month (handbooks, at the reduced VAT
+rate), so each invoice has three lines, one from each kind of work, and two tax rates. Then moves the
 test clock month by month and runs `n / customers` monthly bill runs in this process (`start_run`, the
 embedded mode), timed as a whole: gathering, pricing, tax, numbering, writing the invoices, lines, tax
 rows, frozen documents, journal entries and lines, day balances, audit events and billed items, each
@@ -85,9 +86,10 @@ def make_customers(count: int, actor: Any) -> list[int]:
 
 
 def make_work(customer_ids: list[int], months: int, actor: Any) -> None:
-    """Each customer's subscription, and each month's two one-off charges. The first of each kind
-    goes through its service (so it is priced and checked as in production); the rest are copies of it
-    written in bulk: the set-up is not what is measured."""
+    """Each customer's subscription and usage charge, each month's usage events and one-off charge. The
+    first subscription, usage charge and charge go through their services (so they are priced and
+    checked as in production) and the rest are copies written in bulk; the events go through the
+    ingestion service. The set-up is not what is measured."""
     from billops.billing.models import Charge, Subscription
     from billops.billing.services.charges import create_charge
     from billops.billing.services.subscriptions import PhaseData, create_plan, subscribe
@@ -111,10 +113,11 @@ def make_work(customer_ids: list[int], months: int, actor: Any) -> None:
         )
         for customer_id in customer_ids[1:]
     )
-    for month, product in ((month, product) for month in range(months) for product in ("CONSULT", "BOOK")):
+    make_usage(customer_ids, months, actor)
+    for month in range(months):
         on = add_months(FIRST_MONTH, month).replace(day=15)
         template = create_charge(
-            customer_id=customer_ids[0], product_code=product, quantity=2, charge_date=on, actor=actor
+            customer_id=customer_ids[0], product_code="BOOK", quantity=2, charge_date=on, actor=actor
         )
         fields = {
             name: getattr(template, name)
@@ -124,6 +127,54 @@ def make_work(customer_ids: list[int], months: int, actor: Any) -> None:
         Charge.objects.bulk_create(
             (Charge(customer_id=customer_id, **fields) for customer_id in customer_ids[1:]), batch_size=5000
         )
+
+
+def make_usage(customer_ids: list[int], months: int, actor: Any) -> None:
+    """API calls priced in graduated tiers for every customer; a few events per customer and month."""
+    from billops.catalog.models import Product, TaxCode
+    from billops.core.calendars import add_months
+    from billops.customers.models import Customer
+    from billops.ledger.accounts import REVENUE, control_account
+    from billops.usage.imports import EventData
+    from billops.usage.models import UsageCharge
+    from billops.usage.services.charges import create_metric, create_usage_charge
+    from billops.usage.services.ingestion import ingest_events
+
+    Product.objects.create(
+        code="API", name="API calls", unit="call", revenue_account=control_account(REVENUE),
+        tax_code=TaxCode.objects.get(code="VAT-STD"), description="API calls",
+    )  # fmt: skip
+    create_metric(
+        code="API-CALLS", name="API calls", unit="calls", aggregation="sum", field="calls", actor=actor
+    )
+    tiers = [{"up_to": "1000", "unit_price": "0.01"}, {"up_to": None, "unit_price": "0.008"}]
+    first = create_usage_charge(
+        customer_id=customer_ids[0], metric_code="API-CALLS", product_code="API", model="graduated",
+        tiers=tiers, start_date=FIRST_MONTH, actor=actor,
+    )  # fmt: skip
+    copied = {
+        field.attname: getattr(first, field.attname)
+        for field in UsageCharge._meta.concrete_fields
+        if field.attname not in ("id", "customer_id", "created_at")
+    }
+    UsageCharge.objects.bulk_create(
+        (UsageCharge(customer_id=customer_id, **copied) for customer_id in customer_ids[1:]), batch_size=5000
+    )
+    accounts = dict(Customer.objects.filter(pk__in=customer_ids).values_list("pk", "account_number"))
+    events = [
+        EventData(
+            event_id=f"{accounts[customer_id]}-{month}-{part}",
+            customer=accounts[customer_id],
+            metric="API-CALLS",
+            timestamp=f"{add_months(FIRST_MONTH, month).replace(day=10 + part)}T12:00:00",
+            value=400 + (customer_id % 7) * 100 + part,
+        )
+        for month in range(months)
+        for customer_id in customer_ids
+        for part in range(2)
+    ]
+    for offset in range(0, len(events), 10_000):
+        ingest_events(events=events[offset : offset + 10_000], actor=actor)
 
 
 def run_months(months: int, actor: Any) -> list[dict[str, Any]]:

@@ -317,7 +317,7 @@ def baseline(template_id: int, customers: list[int], n: int, *, raw_sql: bool) -
                 "series_id": None, "sequence_no": None, "number": None, "journal_entry_id": None,
                 "issued_by_id": None, "issued_at": None, "digest": "", "created_at": now,
             }  # fmt: skip
-            html = document.html.replace(str(template.number), document_number)
+            content = document.content.replace(str(template.number), document_number)
             if raw_sql:
                 (invoice_id,) = inserts[Invoice](values(template, **draft))
                 inserts[InvoiceLine](*(values(line, invoice_id=invoice_id) for line in lines))
@@ -334,7 +334,7 @@ def baseline(template_id: int, customers: list[int], n: int, *, raw_sql: bool) -
                          template.issued_by_id, adapt(now), template.digest, invoice_id],
                     )  # fmt: skip
                 inserts[IssuedDocument](
-                    values(document, invoice_id=invoice_id, html=html, created_at=now, pdf=None,
+                    values(document, invoice_id=invoice_id, content=content, created_at=now, pdf=None,
                            pdf_sha256="", rendered_at=None)
                 )  # fmt: skip
                 inserts[AuditEvent](
@@ -361,7 +361,11 @@ def baseline(template_id: int, customers: list[int], n: int, *, raw_sql: bool) -
                     issued_at=now, digest=template.digest,
                 )  # fmt: skip
                 IssuedDocument.objects.bulk_create(
-                    [IssuedDocument(invoice_id=invoice.pk, html=html, html_sha256=document.html_sha256)]
+                    [
+                        IssuedDocument(
+                            invoice_id=invoice.pk, content=content, content_sha256=document.content_sha256
+                        )
+                    ]
                 )
                 AuditEvent.objects.bulk_create([
                     copy(

@@ -20,6 +20,8 @@ from billops.customers.api import router as customers_router
 from billops.delivery.api import router as delivery_router
 from billops.invoicing.api import router as invoicing_router
 from billops.ledger.api import router as ledger_router
+from billops.timekeeping.api import router as timekeeping_router
+from billops.usage.api import router as usage_router
 
 # where Ninja says a bad value came from: the first part of a validation error's `loc`
 PARAMETER_SOURCES = frozenset({"body", "query", "path", "file", "form", "header", "cookie"})
@@ -116,3 +118,5 @@ api.add_router("/catalog/", catalog_router, tags=["catalog"])
 api.add_router("/invoicing/", invoicing_router, tags=["invoicing"])
 api.add_router("/delivery/", delivery_router, tags=["delivery"])
 api.add_router("/billing/", billing_router, tags=["billing"])
+api.add_router("/timekeeping/", timekeeping_router, tags=["timekeeping"])
+api.add_router("/usage/", usage_router, tags=["usage"])

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "billops.invoicing",
     "billops.delivery",
     "billops.billing",
+    "billops.usage",
+    "billops.timekeeping",
     "billops.web",
     "billops.cli",
     "ninja",  # serves the API docs UI from its own package instead of a CDN

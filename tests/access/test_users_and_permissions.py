@@ -111,7 +111,8 @@ def test_only_an_admin_may_create_users(make_user, role):
 
 INVOICING = {
     "invoicing.edit_drafts", "invoicing.submit", "invoicing.issue", "invoicing.void", "invoicing.credit",
-    "invoicing.send", "catalog.set_customer_price", "billing.capture", "billing.run",
+    "invoicing.send", "catalog.set_customer_price", "billing.capture", "billing.run", "usage.ingest",
+    "time.manage", "time.record",
 }  # fmt: skip
 ALLOWED = {
     Role.CLERK: {
@@ -124,7 +125,7 @@ ALLOWED = {
         "customers.place_credit_hold", "customers.release_credit_hold", "customers.post_opening_balance",
         "ledger.manage_accounts", "ledger.post_manual_entry", "ledger.reverse_entry", "ledger.close_period",
         "ledger.reopen_period", "access.manage_own_tokens", *INVOICING, "invoicing.approve",
-        "invoicing.override_credit_hold", "catalog.manage",
+        "invoicing.override_credit_hold", "catalog.manage", "time.set_rates", "time.approve",
     },
     Role.AUDITOR: set(),  # read-only: its API tokens come from the operator (`billops token`)
     Role.ADMIN: set(PERMISSIONS),

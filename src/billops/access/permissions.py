@@ -39,6 +39,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "invoicing.send": frozenset({CLERK, COLLECTOR, SUPERVISOR}),
     "billing.capture": frozenset({CLERK, SUPERVISOR}),
     "billing.run": frozenset({CLERK, SUPERVISOR}),
+    "usage.ingest": frozenset({CLERK, SUPERVISOR}),  # usage events, by API batch or CSV file
+    "time.manage": frozenset({CLERK, SUPERVISOR}),  # timekeepers and matters
+    "time.set_rates": frozenset({SUPERVISOR}),
+    "time.record": frozenset({CLERK, SUPERVISOR}),  # time and expenses, for any timekeeper
+    "time.approve": frozenset({SUPERVISOR}),  # approve, reject, write down or up
     "access.manage_users": frozenset(),
     "access.set_clock": frozenset(),  # the test clock: admins only
     "access.manage_own_tokens": frozenset({CLERK, COLLECTOR, SUPERVISOR}),

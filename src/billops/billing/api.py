@@ -1,5 +1,5 @@
-"""API: billable work under /api/v1/billing/: one-off charges, sales orders and their deliveries, plans
-and subscriptions.
+"""API: billable work under /api/v1/billing/: one-off charges, sales orders and their deliveries; plans,
+subscriptions and contracts come from `api_subscriptions`.
 
 Quantities and prices travel as decimal strings ("2", "49.90"); errors come back as {code, message, field}.
 """
@@ -8,7 +8,6 @@ Quantities and prices travel as decimal strings ("2", "49.90"); errors come back
 # run time, and `@paginate` hides this module's names from it
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from django.http import HttpRequest
@@ -18,8 +17,10 @@ from pydantic import StringConstraints
 
 from billops.access.auth import api_actor
 from billops.billing import selectors
-from billops.billing.models import Charge, Delivery, OrderLine, Plan, PlanPhase, SalesOrder, Subscription
-from billops.billing.services import charges, orders, subscriptions
+from billops.billing.api_subscriptions import CancelIn
+from billops.billing.api_subscriptions import router as subscriptions_router
+from billops.billing.models import Charge, Delivery, OrderLine, SalesOrder
+from billops.billing.services import charges, orders
 from billops.catalog.display import plain_decimal, price_text
 from billops.core.schemas import (
     QUERY_ERRORS,
@@ -50,10 +51,6 @@ class ChargeIn(StrictIn):
     service_start: DateIn | None = None
     service_end: DateIn | None = None
     reference: str = ""
-
-
-class CancelIn(StrictIn):
-    reason: str
 
 
 class ChargeFilters(Schema):
@@ -319,147 +316,4 @@ def list_deliveries(request: HttpRequest, filters: Query[DeliveryFilters]) -> ob
     return selectors.list_deliveries(**filters.model_dump())
 
 
-# --- plans and subscriptions ----------------------------------------------------------------------
-
-PlanCode = Annotated[str, StringConstraints(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9._-]+$")]
-
-
-class PhaseIn(StrictIn):
-    kind: Literal["trial", "introductory", "evergreen"]
-    unit_price: AmountIn  # per interval and unit; 0 in a trial, and only there
-    periods: int | None = None  # how many intervals; left out on the last phase, which lasts
-
-
-class PlanIn(StrictIn):
-    code: str
-    name: str
-    product_code: str  # its revenue account and tax code bill the plan
-    currency: str
-    interval: Literal["month", "quarter", "year"]
-    timing: Literal["advance", "arrears"]
-    phases: list[PhaseIn]
-
-
-class SubscriptionIn(StrictIn):
-    customer_id: RowId
-    plan_code: str
-    quantity: AmountIn = Decimal(1)  # seats or units, more than zero
-    start_date: DateIn | None = None  # left out: today; the periods run from this day
-    po_number: str = ""
-
-
-class SubscriptionFilters(Schema):
-    customer_id: RowId | None = None
-    status: Literal["", "active", "cancelled"] = ""
-
-
-class PhaseOut(Schema):
-    position: int
-    kind: str
-    periods: int | None
-    unit_price: str
-
-    @staticmethod
-    def resolve_unit_price(obj: PlanPhase) -> str:
-        return price_text(obj.unit_price, obj.plan.currency)
-
-
-class PlanOut(Schema):
-    code: str
-    name: str
-    product_code: str
-    currency: str
-    interval: str
-    timing: str
-    is_active: bool
-    phases: list[PhaseOut]
-
-    @staticmethod
-    def resolve_product_code(obj: Plan) -> str:
-        return obj.product.code
-
-    @staticmethod
-    def resolve_interval(obj: Plan) -> str:
-        return next(name for name, months in subscriptions.INTERVALS.items() if months == obj.interval_months)
-
-    @staticmethod
-    def resolve_phases(obj: Plan) -> list[PlanPhase]:
-        return list(obj.phases.all())
-
-
-class SubscriptionOut(Schema):
-    id: int
-    customer_id: int
-    customer_account_number: str
-    plan_code: str
-    quantity: str
-    start_date: date
-    end_date: date | None
-    po_number: str
-    status: str
-    created_by: str
-    created_at: datetime
-    cancel_reason: str
-
-    @staticmethod
-    def resolve_customer_account_number(obj: Subscription) -> str:
-        return obj.customer.account_number
-
-    @staticmethod
-    def resolve_plan_code(obj: Subscription) -> str:
-        return obj.plan.code
-
-    @staticmethod
-    def resolve_quantity(obj: Subscription) -> str:
-        return plain_decimal(obj.quantity)
-
-    @staticmethod
-    def resolve_created_by(obj: Subscription) -> str:
-        return obj.created_by.get_username()
-
-
-@router.post("/plans", response={201: PlanOut, **errors(*WRITE_ERRORS, 404)})
-def create_plan(request: HttpRequest, payload: PlanIn) -> object:
-    phases = [subscriptions.PhaseData(**phase.model_dump()) for phase in payload.phases]
-    values = payload.model_dump(exclude={"phases"})
-    plan = subscriptions.create_plan(actor=api_actor(request), phases=phases, **values)
-    return Status(201, selectors.get_plan(plan.code))
-
-
-@router.get("/plans", response={200: list[PlanOut], **errors(*QUERY_ERRORS)})
-@paginate(LimitOffset)
-def list_plans(request: HttpRequest) -> object:
-    return selectors.list_plans()
-
-
-@router.get("/plans/{code}", response={200: PlanOut, **errors(404, 422)})
-def get_plan(request: HttpRequest, code: PlanCode) -> object:
-    return selectors.get_plan(code)
-
-
-@router.post("/subscriptions", response={201: SubscriptionOut, **errors(*WRITE_ERRORS, 404)})
-def subscribe(request: HttpRequest, payload: SubscriptionIn) -> object:
-    subscription = subscriptions.subscribe(actor=api_actor(request), **payload.model_dump())
-    return Status(201, selectors.get_subscription(subscription.pk))
-
-
-@router.get("/subscriptions", response={200: list[SubscriptionOut], **errors(*QUERY_ERRORS)})
-@paginate(LimitOffset)
-def list_subscriptions(request: HttpRequest, filters: Query[SubscriptionFilters]) -> object:
-    return selectors.list_subscriptions(**filters.model_dump())
-
-
-@router.get("/subscriptions/{subscription_id}", response={200: SubscriptionOut, **errors(404, 422)})
-def get_subscription(request: HttpRequest, subscription_id: RowId) -> object:
-    return selectors.get_subscription(subscription_id)
-
-
-@router.post(
-    "/subscriptions/{subscription_id}/cancel", response={200: SubscriptionOut, **errors(*WRITE_ERRORS, 404)}
-)
-def cancel_subscription(request: HttpRequest, subscription_id: RowId, payload: CancelIn) -> object:
-    """At the end of the term that holds today: it is billed to then, and not after."""
-    subscriptions.cancel_at_term_end(
-        subscription_id=subscription_id, reason=payload.reason, actor=api_actor(request)
-    )
-    return selectors.get_subscription(subscription_id)
+router.add_router("", subscriptions_router)  # plans, subscriptions and contracts

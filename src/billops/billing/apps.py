@@ -5,3 +5,10 @@ class BillingConfig(AppConfig):
     name = "billops.billing"
     label = "billing"
     verbose_name = "Billable work and bill runs"
+
+    def ready(self) -> None:
+        from billops.billing.services import billables
+
+        billables.register_source(
+            "subscription_change", billables.pending_prorated_charges, billables.mark_prorated_charges_billed
+        )

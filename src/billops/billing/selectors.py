@@ -12,12 +12,14 @@ from billops.billing.models import (
     BillRunException,
     BillRunPartition,
     Charge,
+    Contract,
     Delivery,
     OrderLine,
     Plan,
     PlanPhase,
     SalesOrder,
     Subscription,
+    SubscriptionChange,
 )
 from billops.core.errors import NotFound
 from billops.core.money import Money, round_money
@@ -159,3 +161,28 @@ def get_subscription(subscription_id: int) -> Subscription:
     if subscription is None:
         raise NotFound(f"there is no subscription {subscription_id}", field="subscription_id")
     return subscription
+
+
+def list_contracts(*, customer_id: int | None = None, status: str = "") -> QuerySet[Contract]:
+    contracts = Contract.objects.select_related(
+        "customer", "commitment_product", "created_by"
+    ).prefetch_related("prices__plan")
+    if customer_id is not None:
+        contracts = contracts.filter(customer_id=customer_id)
+    if status:
+        contracts = contracts.filter(status=status)
+    return contracts
+
+
+def get_contract(number: str) -> Contract:
+    contract = list_contracts().filter(number=number.strip().upper()).first()
+    if contract is None:
+        raise NotFound(f"there is no contract {number!r}", field="number")
+    return contract
+
+
+def list_changes(subscription_id: int) -> QuerySet[SubscriptionChange]:
+    """A subscription's changes in the order they take effect."""
+    return SubscriptionChange.objects.select_related("old_plan", "new_plan", "created_by").filter(
+        subscription_id=subscription_id
+    )

@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print one JSON object")
 
     importer = commands.add_parser("import", help="import a file")
-    importer.add_argument("kind", choices=["customers", "tax-rates"])
+    importer.add_argument("kind", choices=["customers", "tax-rates", "usage"])
     importer.add_argument("file", type=Path)
     importer.add_argument(
         "--user", default=os.environ.get("BILLOPS_USER", ""), help="who imports (or BILLOPS_USER)"
@@ -131,6 +131,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _jobs(once=args.once, interval=args.interval)
     if args.command == "check":
         return _check(as_json=args.json)
+    if args.command == "import" and args.kind == "usage":
+        from billops.usage.cli import import_usage_file
+
+        return import_usage_file(path=args.file, username=args.user)
     if args.command == "import":
         from billops.cli.imports import import_file
 

@@ -12,21 +12,41 @@ A run of the month ending on `up_to` bills subscription periods in arrears once 
 then, and in advance once they start by the end of the following month: the March run (invoices dated
 1 April) bills April's and the rest of March's advance fees, and the periods that ended in March.
 Free trial periods make no line.
+
+A period is billed as its subscription's history says when it is billed: cut at each change into it
+(`subscription:3:2026-04-15` from its start, `subscription:3:2026-04-15:<change>` from a change), each
+part prorated by actual days. A change into a period billed already is settled by the change itself (a
+credit note) and a prorated charge, `subscription_change:<change>:<period start>`, registered as a
+source in `apps.py`. A contract period that ended below its minimum commitment adds a true-up,
+`contract_trueup:<contract>:<period start>`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q, QuerySet
 
-from billops.billing.models import BilledItem, Charge, Delivery, Plan, Subscription
-from billops.billing.periods import Period, Phase, periods
-from billops.billing.services.subscriptions import phases_of
+from billops.billing.models import (
+    BilledItem,
+    Charge,
+    Contract,
+    ContractPrice,
+    Delivery,
+    Plan,
+    PlanPhase,
+    ProratedCharge,
+    Subscription,
+    SubscriptionChange,
+)
+from billops.billing.periods import Period, Phase, periods, phase_of
+from billops.catalog.display import plain_decimal, price_text
 from billops.core.calendars import add_months, month_end, month_start
+from billops.core.money import round_money
 from billops.invoicing.services.lines import LineData
 
 REFERENCE_LENGTH = 100
@@ -106,42 +126,328 @@ def _delivery(delivery: Delivery) -> Billable:
     return Billable("delivery", delivery.pk, delivery.customer_id, delivery.delivered_on, line)
 
 
+# --- subscriptions: their history, their periods cut at each change, and their prices ----------------
+
+ONE_DAY = timedelta(days=1)
+
+
+def share_amount(
+    unit_price: Decimal, quantity: Decimal, days: int, days_in_period: int, currency: str
+) -> Decimal:
+    """The net of `days` of a period of `days_in_period` days (actual days, both ends counted): unit
+    price x quantity x days ÷ days in the period, rounded half up to the currency's minor unit once."""
+    return round_money(unit_price * quantity * days / days_in_period, currency).amount
+
+
+def anniversaries(start: date, day: date) -> int:
+    """How many anniversaries of `start` fall on or before `day` (29 February's is 28 February)."""
+    years = day.year - start.year
+    if years > 0 and add_months(start, 12 * years) > day:
+        years -= 1
+    return max(years, 0)
+
+
+def escalated(price: Decimal, percent: Decimal, years: int, currency: str) -> Decimal:
+    """The price after `years` yearly escalations by `percent`, rounded to the currency after each one
+    (without escalation, a price keeps its places)."""
+    for _ in range(years if percent else 0):
+        price = round_money(price * (1 + percent / 100), currency).amount
+    return price
+
+
+def contract_last_day(contract: Contract) -> date | None:
+    """The last day a contract bills: none while it renews by itself, one term after the other."""
+    if contract.status == Contract.Status.ACTIVE and contract.auto_renew:
+        return None
+    return contract.end_date
+
+
+def contract_periods(contract: Contract, up_to: date) -> list[tuple[date, date]]:
+    """The contract's billing periods that ended by `up_to` within its term (the true-up's periods)."""
+    last = contract_last_day(contract)
+    found: list[tuple[date, date]] = []
+    index = 0
+    while True:
+        start = add_months(contract.start_date, index * contract.frequency_months)
+        end = add_months(contract.start_date, (index + 1) * contract.frequency_months) - ONE_DAY
+        if end > up_to or (last is not None and end > last):
+            return found
+        found.append((start, end))
+        index += 1
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """What a subscription runs at from a day on, until the next change."""
+
+    since: date
+    plan: Plan
+    quantity: Decimal
+    running: bool  # False while paused, and after a cancellation
+    change_id: int | None = None  # the change that brought it; None: the subscription's start
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """The days of one period spent in one state."""
+
+    state: State
+    period: Period
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def days_in_period(self) -> int:
+        return (self.period.end - self.period.start).days + 1
+
+
+class SubscriptionBook:
+    """What splits and prices the periods of some subscriptions, read in a fixed number of queries: their
+    changes, every plan they held (phases, product, tax code) and their contracts' prices."""
+
+    def __init__(self, scope: QuerySet[Subscription]) -> None:
+        self.subscriptions = list(scope.select_related("contract"))
+        ids = scope.values("pk")  # subqueries, whatever the number of subscriptions
+        self.changes: dict[int, list[SubscriptionChange]] = defaultdict(list)
+        for change in SubscriptionChange.objects.filter(subscription_id__in=ids).order_by(
+            "effective_on", "pk"
+        ):
+            self.changes[change.subscription_id].append(change)
+        plan_ids = {subscription.plan_id for subscription in self.subscriptions} | {
+            plan_id
+            for changes in self.changes.values()
+            for change in changes
+            for plan_id in (change.old_plan_id, change.new_plan_id)
+        }
+        plans = Plan.objects.select_related("product__tax_code").prefetch_related(
+            Prefetch("phases", PlanPhase.objects.order_by("position"))
+        )
+        self.plans = {plan.pk: plan for plan in plans.filter(pk__in=plan_ids)}
+        self.phases = {
+            plan.pk: [Phase(phase.kind, phase.periods, phase.unit_price) for phase in plan.phases.all()]
+            for plan in self.plans.values()
+        }
+        prices = ContractPrice.objects.filter(contract_id__in=scope.values("contract_id"))
+        self.contract_prices = {(price.contract_id, price.plan_id): price.unit_price for price in prices}
+
+    def states(self, subscription: Subscription) -> list[State]:
+        """The subscription's states in date order, from its start."""
+        changes = self.changes[subscription.pk]
+        first_plan, first_quantity = (
+            (changes[0].old_plan_id, changes[0].old_quantity)
+            if changes
+            else (subscription.plan_id, subscription.quantity)
+        )
+        states = [State(subscription.start_date, self.plans[first_plan], first_quantity, True)]
+        for change in changes:
+            running = {
+                SubscriptionChange.Kind.PAUSE: False, SubscriptionChange.Kind.CANCEL: False,
+                SubscriptionChange.Kind.RESUME: True,
+            }.get(SubscriptionChange.Kind(change.kind), states[-1].running)  # fmt: skip
+            states.append(
+                State(
+                    change.effective_on,
+                    self.plans[change.new_plan_id],
+                    change.new_quantity,
+                    running,
+                    change.pk,
+                )
+            )
+        return states
+
+    def last_day(self, subscription: Subscription) -> date | None:
+        """The subscription's last day of service, or its contract's when that comes first."""
+        days = [
+            subscription.end_date,
+            contract_last_day(subscription.contract) if subscription.contract else None,
+        ]
+        known = [day for day in days if day is not None]
+        return min(known) if known else None
+
+    def periods(self, subscription: Subscription, until: date) -> Iterator[Period]:
+        """Its periods starting by `until` and by its last day; each plan it holds has its interval."""
+        plan = self.plans[subscription.plan_id]
+        return periods(
+            start=subscription.start_date, interval_months=plan.interval_months, phases=self.phases[plan.pk],
+            until=until, end=self.last_day(subscription),
+        )  # fmt: skip
+
+    def shares(self, subscription: Subscription, period: Period) -> list[Share]:
+        """The period cut at each change into it, up to the subscription's last day."""
+        states, last = self.states(subscription), self.last_day(subscription)
+        end = min(period.end, last) if last else period.end
+        found = []
+        for index, state in enumerate(states):
+            until = states[index + 1].since - ONE_DAY if index + 1 < len(states) else end
+            first, final = max(state.since, period.start), min(until, end)
+            if first <= final:
+                found.append(Share(state, period, first, final))
+        return found
+
+    def unit_price(self, subscription: Subscription, plan: Plan, period: Period) -> Decimal:
+        """The price per unit of a whole period on the plan: a trial's 0, else the contract's price or the
+        phase's, escalated on each anniversary of the contract."""
+        phase = phase_of(self.phases[plan.pk], period.index)
+        if phase.kind == PlanPhase.Kind.TRIAL:
+            return Decimal(0)
+        contract = subscription.contract
+        if contract is None:
+            return phase.unit_price
+        price = self.contract_prices.get((contract.pk, plan.pk), phase.unit_price)
+        years = anniversaries(contract.start_date, period.start)
+        return escalated(price, contract.escalation_percent, years, contract.currency)
+
+    def net(self, subscription: Subscription, share: Share, state: State | None = None) -> Decimal:
+        """The share's net in `state` (left out: its own); 0 while not running."""
+        state = state or share.state
+        if not state.running:
+            return Decimal(0)
+        price = self.unit_price(subscription, state.plan, share.period)
+        return share_amount(price, state.quantity, share.days, share.days_in_period, state.plan.currency)
+
+    def key(self, subscription: Subscription, share: Share) -> str:
+        return self._billable(subscription, share, LineData(quantity=1)).key
+
+    def describe(self, subscription: Subscription, share: Share, state: State | None = None) -> str:
+        """`Pro seats, introductory price: 3 x 20.00 for 17 of 31 days` (a whole period: the plan's name)."""
+        state = state or share.state
+        kind = phase_of(self.phases[state.plan.pk], share.period.index).kind
+        phase = "" if kind == PlanPhase.Kind.EVERGREEN else f", {kind} price"
+        if share.days == share.days_in_period:
+            return f"{state.plan.name}{phase}"
+        price = self.unit_price(subscription, state.plan, share.period)
+        return (
+            f"{state.plan.name}{phase}: {plain_decimal(state.quantity)} x {plain_decimal(price, 2)} "
+            f"for {share.days} of {share.days_in_period} days"
+        )
+
+    def line(self, subscription: Subscription, share: Share) -> Billable:
+        """A whole period bills quantity x unit price; a part of one bills its net as one amount."""
+        state, whole = share.state, share.days == share.days_in_period
+        product = state.plan.product
+        line = LineData(
+            quantity=state.quantity if whole else 1, description=self.describe(subscription, share),
+            product_code=product.code, tax_code=product.tax_code.code,
+            unit_price=self.unit_price(subscription, state.plan, share.period) if whole
+            else self.net(subscription, share),
+            service_start=share.start, service_end=share.end, reference=_po(subscription),
+        )  # fmt: skip
+        return self._billable(subscription, share, line)
+
+    def _billable(self, subscription: Subscription, share: Share, line: LineData) -> Billable:
+        # the part from the period's start has the period's key; a part from a change into it, the change's
+        part = "" if share.start == share.period.start else str(share.state.change_id)
+        return Billable(
+            "subscription", subscription.pk, subscription.customer_id, share.start, line, share.period.start,
+            part,
+        )  # fmt: skip
+
+
+def _advance_until(up_to: date) -> date:
+    """The last day a period may start on to be billed in advance by the run of the month ending `up_to`."""
+    return month_end(add_months(month_start(up_to), 1))
+
+
 def _subscription_periods(up_to: date, customer_ids: Collection[int] | None) -> list[Billable]:
-    """The periods of every subscription due by the run of the month ending `up_to` and not yet billed."""
-    advance_until = month_end(add_months(month_start(up_to), 1))
-    subscriptions = Subscription.objects.select_related("plan__product", "plan__product__tax_code").filter(
-        Q(status=Subscription.Status.ACTIVE) | Q(end_date__isnull=False), start_date__lte=advance_until
+    """The periods of every subscription due by the run of the month ending `up_to` and not yet billed,
+    each cut at the changes into it, and the contracts' true-ups of the periods that ended by then."""
+    advance_until = _advance_until(up_to)
+    subscriptions = Subscription.objects.filter(
+        ~Q(status=Subscription.Status.CANCELLED) | Q(end_date__isnull=False), start_date__lte=advance_until
     )
     if customer_ids is not None:
         subscriptions = subscriptions.filter(customer_id__in=customer_ids)
-    phases: dict[int, list[Phase]] = {}
-    due = []
-    for subscription in subscriptions:
-        plan = subscription.plan
-        if plan.pk not in phases:
-            phases[plan.pk] = phases_of(plan)
-        advance = plan.timing == Plan.Timing.ADVANCE
-        for period in periods(
-            start=subscription.start_date, interval_months=plan.interval_months, phases=phases[plan.pk],
-            until=advance_until if advance else up_to, end=subscription.end_date,
-        ):  # fmt: skip
-            if period.phase.unit_price and (advance or period.end <= up_to):
-                due.append(_period(subscription, period))
-    billed = set(BilledItem.objects.filter(key__in=[item.key for item in due]).values_list("key", flat=True))
-    return [item for item in due if item.key not in billed]
+    book = SubscriptionBook(subscriptions)
+    due: list[
+        tuple[list[str], list[Billable]]
+    ] = []  # each period: the keys it may be billed under, its lines
+    fees: dict[tuple[int, date], Decimal] = defaultdict(Decimal)  # (contract, period start) -> net
+    for subscription in book.subscriptions:
+        advance = book.plans[subscription.plan_id].timing == Plan.Timing.ADVANCE
+        for period in book.periods(subscription, until=advance_until if advance else up_to):
+            shares = book.shares(subscription, period)
+            if not advance and shares[-1].end > up_to:
+                continue  # in arrears: billed once served
+            lines = [book.line(subscription, share) for share in shares if book.net(subscription, share)]
+            if subscription.contract_id:
+                fees[subscription.contract_id, period.start] += sum(
+                    (book.net(subscription, share) for share in shares), Decimal(0)
+                )
+            due.append(([book.key(subscription, share) for share in shares], lines))
+    trueups = _trueups(up_to, customer_ids, fees)
+    keys = [key for period_keys, _ in due for key in period_keys] + [item.key for item in trueups]
+    billed = set(BilledItem.objects.filter(key__in=keys).values_list("key", flat=True))
+    # a period billed in part is billed: a later change into it is settled by a credit and a prorated charge
+    found = [line for keys, lines in due if billed.isdisjoint(keys) for line in lines]
+    return found + [item for item in trueups if item.key not in billed]
 
 
-def _period(subscription: Subscription, period: Period) -> Billable:
-    plan = subscription.plan
-    phase = "" if period.phase.kind == "evergreen" else f", {period.phase.kind} price"
-    line = LineData(
-        quantity=subscription.quantity, description=f"{plan.name}{phase}", product_code=plan.product.code,
-        unit_price=period.phase.unit_price, tax_code=plan.product.tax_code.code, service_start=period.start,
-        service_end=period.end, reference=f"PO {subscription.po_number}" if subscription.po_number else "",
-    )  # fmt: skip
-    return Billable(
-        "subscription", subscription.pk, subscription.customer_id, period.start, line, period.start
+def _trueups(
+    up_to: date, customer_ids: Collection[int] | None, fees: dict[tuple[int, date], Decimal]
+) -> list[Billable]:
+    """A line for the shortfall of each contract period that ended by `up_to` below its minimum."""
+    contracts = Contract.objects.select_related("commitment_product").filter(
+        minimum_amount__gt=0, start_date__lte=up_to
     )
+    if customer_ids is not None:
+        contracts = contracts.filter(customer_id__in=customer_ids)
+    found = []
+    for contract in contracts:
+        for start, end in contract_periods(contract, up_to):
+            billed = fees.get((contract.pk, start), Decimal(0))
+            if billed >= contract.minimum_amount:
+                continue
+            line = LineData(
+                quantity=1, unit_price=contract.minimum_amount - billed,
+                product_code=contract.commitment_product.code if contract.commitment_product else "",
+                description=f"Minimum commitment of contract {contract.number}: "
+                f"{price_text(billed, contract.currency)} billed of "
+                f"{price_text(contract.minimum_amount, contract.currency)} {contract.currency}",
+                service_start=start, service_end=end,
+                reference=f"PO {contract.po_number}" if contract.po_number else "",
+            )  # fmt: skip
+            found.append(Billable("contract_trueup", contract.pk, contract.customer_id, end, line, start))
+    return found
+
+
+def pending_prorated_charges(up_to: date, customer_ids: Collection[int] | None, lock: bool) -> list[Billable]:
+    """The prorated charges of changes into invoiced periods, billed by the next run that reaches them."""
+    charges = ProratedCharge.objects.filter(
+        status=ProratedCharge.Status.PENDING, service_start__lte=_advance_until(up_to)
+    )
+    if customer_ids is not None:
+        charges = charges.filter(customer_id__in=customer_ids)
+    if lock:
+        charges = charges.select_for_update(of=("self",))
+    found = []
+    for charge in charges.select_related("plan__product__tax_code", "subscription"):
+        line = LineData(
+            quantity=1, unit_price=charge.amount, description=charge.description,
+            product_code=charge.plan.product.code, tax_code=charge.plan.product.tax_code.code,
+            service_start=charge.service_start, service_end=charge.service_end,
+            reference=_po(charge.subscription),
+        )  # fmt: skip
+        found.append(
+            Billable(
+                "subscription_change", charge.change_id, charge.customer_id, charge.service_start, line,
+                charge.period_start, source_ref=charge.pk,
+            )
+        )  # fmt: skip
+    return found
+
+
+def mark_prorated_charges_billed(items: Sequence[Billable]) -> None:
+    ProratedCharge.objects.filter(pk__in=[item.source_ref for item in items]).update(
+        status=ProratedCharge.Status.BILLED
+    )
+
+
+def _po(subscription: Subscription) -> str:
+    return f"PO {subscription.po_number}" if subscription.po_number else ""
 
 
 def pending(

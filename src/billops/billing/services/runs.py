@@ -44,6 +44,7 @@ from billops.audit.services import record_event
 from billops.billing.models import BilledItem, BillRun, BillRunException, BillRunPartition
 from billops.billing.services import billables
 from billops.billing.services.billables import Billable
+from billops.billing.services.contracts import settle_contract_terms
 from billops.core.calendars import month_end
 from billops.core.db import insert_rows
 from billops.core.errors import DomainError, InvalidInput
@@ -274,6 +275,9 @@ def open_run(
     start, end, on = _clean_dates(period, invoice_date)
     if partition_size < 1:
         raise InvalidInput("a partition holds at least one customer", field="partition_size")
+    with transaction.atomic(durable=True):
+        # contracts whose term ended by the month's end renew or end first: that decides what is due
+        settle_contract_terms(up_to=end, actor=actor)
     customer_ids = [customer.pk for customer in _due(start, list(billables.pending(end)))]
     with transaction.atomic(durable=True):
         run = BillRun.objects.create(
