@@ -7,6 +7,7 @@ import io
 import random
 import re
 import stat
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -16,21 +17,26 @@ from django.utils import timezone
 from stdnum import ean
 from stdnum.util import get_cc_module
 
+from billops.access import clock
 from billops.access.models import Role, User
 from billops.audit.models import AuditEvent
 from billops.audit.selectors import verify_chain
+from billops.billing.models import BilledItem, BillRun, BillRunException
 from billops.cli import demo
-from billops.cli.invariants import check_all
+from billops.cli.invariants import BILLED_KINDS, check_all
 from billops.cli.main import main
 from billops.core.calendars import add_months
 from billops.customers.models import Customer, CustomerImport, OpeningBalance
-from billops.invoicing.models import Invoice
+from billops.invoicing.models import Invoice, InvoiceLine
 from billops.ledger.models import Account, AccountingPeriod, JournalEntry, PeriodStatus
+from billops.timekeeping.models import Matter, TimeEntry
 
 pytestmark = pytest.mark.django_db
 
 DEMO_CUSTOMERS = 30
-DEMO_MONTHS = 2  # of invoicing: last month, which is closed, and this month
+# the two months before this one, each billed by its run and closed, and this month, not billed yet; the
+# first month's run lists the trainee without a rate, the second bills their time and last month's late usage
+DEMO_MONTHS = 3
 
 
 @pytest.fixture
@@ -65,7 +71,7 @@ def whole_database() -> dict[str, object]:
 # --- billops demo --------------------------------------------------------------------------------------
 
 
-def test_demo_builds_users_customers_opening_balances_and_a_closed_period(
+def test_demo_builds_the_company_and_bills_each_finished_month_through_a_bill_run(
     var_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out = run_demo(capsys)
@@ -86,9 +92,11 @@ def test_demo_builds_users_customers_opening_balances_and_a_closed_period(
         assert balance.open_amount == balance.amount != 0
         assert balance.journal_entry_id is not None
     this_month = timezone.localdate().replace(day=1)
+    first, second = add_months(this_month, -2), add_months(this_month, -1)
     assert list(AccountingPeriod.objects.order_by("start_on").values_list("start_on", "status")) == [
         (demo.CUT_OVER_ON.replace(day=1), PeriodStatus.CLOSED),
-        (add_months(this_month, -1), PeriodStatus.OPEN),
+        (first, PeriodStatus.CLOSED),
+        (second, PeriodStatus.CLOSED),
         (this_month, PeriodStatus.OPEN),
     ]
     assert Customer.objects.filter(credit_hold=True).count() == 1  # one in thirty
@@ -99,25 +107,61 @@ def test_demo_builds_users_customers_opening_balances_and_a_closed_period(
         action: n for action, n in actions.items() if action.split(".")[0] in ("access", "customers")
     } == {
         "access.user_created": 5,
+        # the first month's first day, then the 15th and the last day (today) of each month, and the
+        # first of the month after each billed one
+        "access.clock_set": 1 + 2 * DEMO_MONTHS + DEMO_MONTHS - 1,
+        "access.clock_reset": 1,
         "customers.created": 30,
         "customers.credit_limit_set": 26,
         "customers.credit_hold_placed": 1,
         "customers.opening_balance_posted": 20,
     }
-    # invoicing: two or three invoices a month per active customer not on hold, 3 % of them corrected
-    invoiced = Customer.objects.filter(status="active", credit_hold=False).count()
-    issued = Invoice.objects.filter(document_type="invoice", number__isnull=False).count()
-    assert invoiced * DEMO_MONTHS * 2 <= issued <= invoiced * DEMO_MONTHS * 3
-    assert actions["invoice.issued"] == issued
+    assert clock.test_date() is None  # the demo system runs on the real date
+
+    # one run per finished month, by the clerk, its invoices dated the next month's first day
+    clerk = User.objects.get(username="clerk")
+    runs = list(BillRun.objects.order_by("period_start"))
+    assert [(run.period_start, run.invoice_date, run.status, run.started_by) for run in runs] == [
+        (first, second, BillRun.Status.DONE, clerk),
+        (second, this_month, BillRun.Status.DONE, clerk),
+    ]
+    # every invoice was issued by a run: one per billed customer and run
+    issued = Invoice.objects.filter(document_type="invoice", number__isnull=False)
+    assert issued.count() == sum(run.invoices_issued for run in runs) == actions["invoice.issued"] > 20
+    assert issued.count() == BilledItem.objects.values("invoice_id").distinct().count()
+    assert set(issued.values_list("issued_on", flat=True)) == {second, this_month}
+    # the customer on credit hold is an exception of each run; the trainee's client of the first only,
+    # until the supervisor set the trainee's rate: the second run billed their time
+    held = Customer.objects.get(credit_hold=True)
+    exceptions = {
+        (run.period_start, exception.customer_id, exception.field)
+        for run in runs
+        for exception in BillRunException.objects.filter(run=run)
+    }
+    trainee_client = Matter.objects.order_by("number").first().customer_id
+    assert exceptions == {
+        (first, held.pk, "credit_hold"),
+        (first, trainee_client, "rate"),
+        (second, held.pk, "credit_hold"),
+    }
+    trainee = TimeEntry.objects.filter(timekeeper__code="TN", worked_on__lt=this_month)
+    assert trainee.filter(worked_on__lt=second).count() == 1  # their first day
+    assert set(trainee.values_list("status", "billed_rate")) == {("billed", Decimal(95))}
+    # the first month's late usage arrived after its run: the second run billed it as an adjustment
+    adjustments = InvoiceLine.objects.filter(description__contains="late-usage adjustment")
+    assert adjustments.exists()
+    assert set(adjustments.values_list("invoice__issued_on", flat=True)) == {this_month}
+    # corrections of the first run's invoices, this month's work in progress
     assert actions["credit_note.issued"] == Invoice.objects.filter(document_type="credit_note").count() >= 1
     assert actions["invoice.voided"] == Invoice.objects.filter(status="void").count() >= 1
     assert Invoice.objects.filter(status="draft").count() == 12
     assert Invoice.objects.filter(status="submitted").count() == 5
     assert (
         JournalEntry.objects.count()
-        == balances.count() + issued + actions["credit_note.issued"] + actions["invoice.voided"]
+        == balances.count() + issued.count() + actions["credit_note.issued"] + actions["invoice.voided"]
     )
     assert f"Demo company built (seed 1): {DEMO_CUSTOMERS} customers." in out
+    assert f"Bill runs: 2 runs issued {issued.count()} invoices" in out
     assert "period 2025-12 closed" in out
 
     report = check_all()
@@ -128,10 +172,17 @@ def test_demo_builds_users_customers_opening_balances_and_a_closed_period(
         "I4": [],
         "I5": [],
     }
-    assert report["counts"]["customers"] == DEMO_CUSTOMERS
-    assert report["counts"]["opening_balances"] == balances.count()
-    assert report["counts"]["periods_closed"] == 1
-    assert report["counts"]["invoices_issued"] == issued
+    counts = report["counts"]
+    assert counts["customers"] == DEMO_CUSTOMERS
+    assert counts["opening_balances"] == balances.count()
+    assert counts["periods_closed"] == 3
+    assert counts["invoices_issued"] == issued.count()
+    assert counts["bill_runs"] == 2
+    # subscription, usage, order, one-off, time and expense work, each billed by the runs
+    billed = {name: n for name, n in counts.items() if name.startswith("billed_")}
+    assert sorted(billed) == sorted(BILLED_KINDS)
+    assert all(n > 0 for n in billed.values()), billed
+    assert sum(billed.values()) == BilledItem.objects.count()
 
 
 def test_demo_writes_logins_that_work(var_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

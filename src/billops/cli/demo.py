@@ -1,8 +1,9 @@
 """`billops demo`: a deterministic demo company built through the same services a clerk uses.
 
-The same seed always gives the same customers, amounts and passwords: users per role, a few hundred
-customers with varied terms, tax statuses, cycles and hierarchies, and opening balances posted
-through the ledger on the cut-over date, whose period is then closed.
+The same seed always gives the same customers, amounts and passwords: users per role, customers with
+varied terms, tax statuses, cycles and hierarchies, and opening balances posted through the ledger on the
+cut-over date, whose period is then closed. Then a year of billing, month by month through the bill runs
+with the business date moved along (`demo_year`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from stdnum.util import get_cc_module
 from billops.access import clock
 from billops.access.models import Role, User
 from billops.access.services import create_user
-from billops.cli.demo_invoices import build_demo_invoicing
+from billops.cli.demo_year import KINDS, DemoYear, build_demo_year
 from billops.core.errors import InvalidInput
 from billops.core.money import Money
 from billops.customers import selectors as customer_selectors
@@ -275,7 +276,7 @@ def build_demo(*, seed: int, customers: int, months: int = 0) -> int:
         )
     close_period(start_on=CUT_OVER_ON.replace(day=1), actor=supervisor)
     with Progress(console=console, transient=True) as progress:
-        invoicing = build_demo_invoicing(
+        year = build_demo_year(
             rng=rng,
             users={role: user for role, (user, _) in users.items()},
             customer_ids=[customer_id for customer_id, _, _ in created],
@@ -283,11 +284,7 @@ def build_demo(*, seed: int, customers: int, months: int = 0) -> int:
             months=months,
             progress=progress,
         )
-    console.print(
-        f"Invoicing: {invoicing.invoices} invoices, {invoicing.credit_notes} credit notes, "
-        f"{invoicing.voids} voids; {invoicing.drafts} drafts and {invoicing.awaiting_approval} invoices "
-        f"awaiting approval; months closed: {', '.join(invoicing.months_closed) or 'none'}."
-    )
+    _year_summary(console, year)
 
     logins = [login for _, login in users.values()]
     _write_logins(logins)
@@ -303,6 +300,26 @@ def _write_logins(logins: list[DemoLogin]) -> None:
     ]
     path.write_text("\n".join(lines) + "\n")
     path.chmod(0o600)
+
+
+def _year_summary(console: Console, year: DemoYear) -> None:
+    kinds = ", ".join(f"{year.invoices_by_kind[kind]} {name}" for kind, name in KINDS.items())
+    console.print(
+        f"Bill runs: {year.runs} runs issued {year.invoices} invoices (billing {kinds}); "
+        f"{year.run_exceptions} run exceptions (credit holds, a timekeeper without a rate, …)."
+    )
+    work, time = year.work, year.time
+    console.print(
+        f"Work captured: {work.subscriptions} subscriptions ({work.cancelled} cancelled at term end), "
+        f"{work.usage_charges} usage charges with {work.usage_events} events ({work.late_events} late), "
+        f"{work.orders} orders in {work.deliveries} deliveries, {work.charges} one-off charges, "
+        f"{time.entries} time entries and {time.expenses} expenses."
+    )
+    console.print(
+        f"Invoicing: {year.credit_notes} credit notes, {year.voids} voids; {year.drafts} drafts and "
+        f"{year.awaiting_approval} invoices awaiting approval; months closed: "
+        f"{', '.join(year.months_closed) or 'none'}."
+    )
 
 
 def _summary(

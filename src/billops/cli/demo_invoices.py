@@ -1,59 +1,58 @@
-"""The demo company's year of invoicing, built through the same services a clerk uses.
-
-A billing entity, tax codes with the shipped EU VAT and US sales tax tables, products and price lists,
-then, month by month from January to this month: two or three invoices per active customer, a few
-credit notes (whole and per line), a few voids, and each finished month closed. The current month keeps
-some drafts and invoices waiting for approval, so every page has something to show.
+"""The demo company's invoicing: its billing entity and catalog, the corrections a clerk makes to what a
+bill run issued (credit notes, whole and per line, and voids), and the current month's work in progress
+(drafts still being prepared, large invoices waiting for a supervisor's approval).
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-
-from rich.progress import Progress
 
 from billops.access.models import User
 from billops.catalog.services.prices import create_price_list, set_list_price
 from billops.catalog.services.products import create_product
 from billops.catalog.services.tax_codes import import_tax_rates, seed_tax_codes, shipped_rate_files
-from billops.core.calendars import add_months, month_end
 from billops.customers.models import Customer
-from billops.invoicing.models import InvoiceStatus
+from billops.invoicing.models import InvoiceLine, InvoiceStatus
 from billops.invoicing.services.corrections import CreditLine, issue_credit_note, void_invoice
 from billops.invoicing.services.drafts import create_draft
 from billops.invoicing.services.entities import create_billing_entity, set_approval_threshold
 from billops.invoicing.services.lines import LineData
-from billops.invoicing.services.workflow import invoice_now, submit_invoice
-from billops.ledger.services import close_period
+from billops.invoicing.services.workflow import submit_invoice
 
-FIRST_MONTH = date(2026, 1, 1)
 APPROVAL_FROM = Decimal(20_000)  # per currency: invoices at or above this need a second person
+GOODWILL = Decimal("25.00")  # a per-line credit; a line worth less than twice that is credited whole
 
 # code, name, unit, tax code, prices per currency (EUR, GBP, CHF, USD)
 PRODUCTS = [
     ("SAAS-SEAT", "Billops Cloud seat licence", "seat", "VAT-STD", ("39.00", "34.00", "41.00", "42.00")),
     ("SUPPORT", "Premium support plan", "month", "VAT-STD", ("450.00", "390.00", "470.00", "490.00")),
+    ("HOSTING", "Managed hosting", "month", "VAT-STD", ("180.00", "160.00", "190.00", "195.00")),
     ("CONSULT", "Implementation consulting", "hour", "VAT-STD", ("150.00", "130.00", "160.00", "165.00")),
     ("TRAINING", "On-site training day", "day", "VAT-STD", ("1200.00", "1050.00", "1250.00", "1300.00")),
     ("HANDBOOK", "Billing operations handbook", "each", "VAT-RED", ("29.90", "25.90", "31.90", "32.90")),
+    ("API-USAGE", "API usage", "call", "VAT-STD", ("0.002", "0.002", "0.002", "0.002")),
+    ("STORAGE", "Cloud storage", "GB", "VAT-STD", ("0.18", "0.18", "0.18", "0.18")),
+    ("USERS", "Active users", "user", "VAT-STD", ("4.00", "4.00", "4.00", "4.00")),
+    ("LEGAL-FEES", "Professional fees", "hour", "VAT-STD", ("300.00", "260.00", "320.00", "330.00")),
+    ("DISBURSE", "Disbursements", "each", "VAT-STD", ("1.00", "1.00", "1.00", "1.00")),
 ]  # fmt: skip
 CURRENCIES = ("EUR", "GBP", "CHF", "USD")
 CONSULTING_VOLUME_BREAK = ("20", "0.9")  # from 20 hours on a line, 10 % off the hourly rate
 
 
-@dataclass
-class DemoInvoicing:
-    """What the demo built, for its summary."""
+def list_price(product_code: str, currency: str) -> Decimal:
+    """The demo's standard price of a product in a currency."""
+    prices = next(prices for code, *_, prices in PRODUCTS if code == product_code)
+    return Decimal(prices[CURRENCIES.index(currency)])
 
-    invoices: int = 0
-    credit_notes: int = 0
-    voids: int = 0
-    drafts: int = 0
-    awaiting_approval: int = 0
-    months_closed: list[str] = field(default_factory=list)
+
+def set_up_invoicing(admin: User, supervisor: User) -> None:
+    """The billing entity with its approval thresholds, the tax codes and rates, products and prices."""
+    _set_up_entity(admin)
+    _set_up_catalog(supervisor)
 
 
 def _set_up_catalog(supervisor: User) -> None:
@@ -65,20 +64,20 @@ def _set_up_catalog(supervisor: User) -> None:
             code=code, name=name, unit=unit, tax_code=tax_code, revenue_account="4000", description=name,
             actor=supervisor,
         )  # fmt: skip
-    for index, currency in enumerate(CURRENCIES):
+    for currency in CURRENCIES:
         create_price_list(
             code=f"STD-{currency}", name=f"Standard prices {currency}", currency=currency,
             valid_from=date(2025, 1, 1), is_default=True, actor=supervisor,
         )  # fmt: skip
-        for code, _, _, _, prices in PRODUCTS:
+        for code, *_ in PRODUCTS:
             set_list_price(
                 price_list_code=f"STD-{currency}",
                 product_code=code,
-                unit_price=prices[index],
+                unit_price=list_price(code, currency),
                 actor=supervisor,
             )
         minimum, factor = CONSULTING_VOLUME_BREAK
-        hourly = Decimal(PRODUCTS[2][4][index]) * Decimal(factor)
+        hourly = list_price("CONSULT", currency) * Decimal(factor)
         set_list_price(
             price_list_code=f"STD-{currency}", product_code="CONSULT", unit_price=str(hourly),
             min_quantity=minimum, actor=supervisor,
@@ -96,124 +95,55 @@ def _set_up_entity(admin: User) -> None:
         set_approval_threshold(entity_code="MAIN", currency=currency, amount=str(APPROVAL_FROM), actor=admin)
 
 
-def _lines(rng: random.Random, month: date, kind: int) -> list[LineData]:
-    """A licence invoice, a services invoice or a goods invoice, with the month as service period."""
-    start, end = month, month_end(month)
-    if kind == 0:
-        seats = str(rng.choice([3, 5, 8, 12, 20, 40]))
-        lines = [LineData(quantity=seats, product_code="SAAS-SEAT", service_start=start, service_end=end)]
-        if rng.random() < 0.4:
-            lines.append(LineData(quantity="1", product_code="SUPPORT", service_start=start, service_end=end))
-        return lines
-    if kind == 1:
-        hours = Decimal(rng.randint(4, 120)) / 2
-        lines = [
-            LineData(
-                quantity=str(hours), product_code="CONSULT", reference=f"Project {rng.randint(100, 999)}"
-            )
-        ]
-        if rng.random() < 0.15:
-            lines.append(
-                LineData(quantity=str(rng.randint(1, 3)), product_code="TRAINING", discount_percent="10")
-            )
-        return lines
-    return [LineData(quantity=str(rng.randint(1, 25)), product_code="HANDBOOK")]
-
-
-def _invoice_month(
-    rng: random.Random,
-    month: date,
-    today: date,
-    customers: list[Customer],
-    clerk: User,
-    result: DemoInvoicing,
-) -> list[int]:
-    issued = []
-    last_day = today.day if month == today.replace(day=1) else 28  # nothing is dated in the future
-    for customer in customers:
-        for kind in rng.sample([0, 1, 2], k=2 + (rng.random() < 0.5)):
-            on = month.replace(day=rng.randint(1, last_day))
-            invoice = invoice_now(
-                customer_id=customer.pk, lines=_lines(rng, month, kind), actor=clerk, issued_on=on,
-                po_number=f"PO-{rng.randint(10000, 99999)}" if rng.random() < 0.3 else "",
-            )  # fmt: skip
-            issued.append(invoice.pk)
-            result.invoices += 1
-    return issued
-
-
-def _correct_month(
-    rng: random.Random, month: date, today: date, issued: list[int], clerk: User, result: DemoInvoicing
-) -> None:
-    """About 2 % of the month's invoices get a credit note, about 1 % are voided; dated at the month end."""
-    chosen = rng.sample(issued, k=min(len(issued), max(2, len(issued) * 3 // 100)))
-    on = min(month_end(month), today)
+def correct_run(rng: random.Random, invoice_ids: Sequence[int], on: date, clerk: User) -> tuple[int, int]:
+    """About 2 % of a run's invoices get a credit note, whole or for one line, about 1 % are voided; dated
+    `on`. Returns (credit notes, voids)."""
+    chosen = rng.sample(list(invoice_ids), k=min(len(invoice_ids), max(2, len(invoice_ids) * 3 // 100)))
+    credit_notes = voids = 0
     for number, invoice_id in enumerate(chosen):
         if number % 3 == 0:
             issue_credit_note(invoice_id=invoice_id, reason="Order cancelled", actor=clerk, issued_on=on)
-            result.credit_notes += 1
+            credit_notes += 1
         elif number % 3 == 1:
-            void_invoice(
-                invoice_id=invoice_id, reason="Issued to the wrong customer", actor=clerk, voided_on=on
-            )
-            result.voids += 1
+            void_invoice(invoice_id=invoice_id, reason="Billed before the service went live", actor=clerk,
+                         voided_on=on)  # fmt: skip
+            voids += 1
         else:
             issue_credit_note(
                 invoice_id=invoice_id, reason="Goodwill: service outage", actor=clerk, issued_on=on,
-                lines=[CreditLine(1, amount="25.00")],
+                lines=[_goodwill(invoice_id)],
             )  # fmt: skip
-            result.credit_notes += 1
+            credit_notes += 1
+    return credit_notes, voids
 
 
-def _leave_work_in_progress(
-    rng: random.Random, today: date, customers: list[Customer], clerk: User, result: DemoInvoicing
-) -> None:
-    """Drafts still being prepared, and large invoices waiting for a supervisor's approval."""
-    for customer in rng.sample(customers, k=min(12, len(customers))):
-        create_draft(customer_id=customer.pk, actor=clerk, lines=_lines(rng, today.replace(day=1), 1))
-        result.drafts += 1
-    for customer in rng.sample(customers, k=min(5, len(customers))):
+def _goodwill(invoice_id: int) -> CreditLine:
+    """A fixed amount off the invoice's largest line, or that whole line when it is small."""
+    lines = InvoiceLine.objects.filter(invoice_id=invoice_id).order_by("-net", "line_no")
+    line_no, net = lines.values_list("line_no", "net")[0]
+    return CreditLine(line_no, amount=GOODWILL) if net >= 2 * GOODWILL else CreditLine(line_no)
+
+
+def _consulting(rng: random.Random) -> list[LineData]:
+    hours = Decimal(rng.randint(4, 120)) / 2
+    lines = [LineData(quantity=hours, product_code="CONSULT", reference=f"Project {rng.randint(100, 999)}")]
+    if rng.random() < 0.15:
+        lines.append(LineData(quantity=rng.randint(1, 3), product_code="TRAINING", discount_percent="10"))
+    return lines
+
+
+def leave_work_in_progress(rng: random.Random, customers: Sequence[Customer], clerk: User) -> tuple[int, int]:
+    """Drafts still being prepared, and large invoices waiting for a supervisor's approval, dated by the
+    business date. Returns (drafts, awaiting approval)."""
+    for customer in rng.sample(list(customers), k=min(12, len(customers))):
+        create_draft(customer_id=customer.pk, actor=clerk, lines=_consulting(rng))
+    awaiting = 0
+    for customer in rng.sample(list(customers), k=min(5, len(customers))):
         large = [
             LineData(quantity="160", product_code="CONSULT"),
             LineData(quantity="6", product_code="TRAINING"),
         ]
         draft = create_draft(customer_id=customer.pk, actor=clerk, lines=large)
         if submit_invoice(invoice_id=draft.pk, actor=clerk).status == InvoiceStatus.SUBMITTED:
-            result.awaiting_approval += 1
-
-
-def build_demo_invoicing(
-    *,
-    rng: random.Random,
-    users: dict[str, User],
-    customer_ids: list[int],
-    today: date,
-    months: int,
-    progress: Progress,
-) -> DemoInvoicing:
-    """Invoicing since January (or the last `months` months) for the active customers not on credit hold."""
-    clerk, supervisor = users["clerk"], users["supervisor"]
-    _set_up_entity(users["admin"])
-    _set_up_catalog(supervisor)
-    customers = list(
-        Customer.objects.filter(
-            pk__in=customer_ids, status=Customer.Status.ACTIVE, credit_hold=False
-        ).order_by("pk")
-    )
-    result = DemoInvoicing()
-    invoiced_months = []
-    this_month = today.replace(day=1)
-    month = max(FIRST_MONTH, add_months(this_month, 1 - months)) if months else FIRST_MONTH
-    while month <= this_month:
-        invoiced_months.append(month)
-        month = add_months(month, 1)
-    task = progress.add_task("Issuing a year of invoices", total=len(invoiced_months))
-    for month in invoiced_months:
-        issued = _invoice_month(rng, month, today, customers, clerk, result)
-        _correct_month(rng, month, today, issued, clerk, result)
-        if add_months(month, 2) <= today.replace(day=1):  # the last two months stay open
-            close_period(start_on=month, actor=supervisor)
-            result.months_closed.append(f"{month:%Y-%m}")
-        progress.advance(task)
-    _leave_work_in_progress(rng, today, customers, clerk, result)
-    return result
+            awaiting += 1
+    return min(12, len(customers)), awaiting

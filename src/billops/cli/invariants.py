@@ -10,13 +10,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from rich.console import Console
 from rich.table import Table
 
 from billops.access.models import ApiToken, User
 from billops.audit.models import AuditEvent
 from billops.audit.selectors import verify_chain
+from billops.billing.models import BilledItem, BillRun
 from billops.customers import selectors as customers
 from billops.customers.models import OpeningBalance
 from billops.invoicing import selectors as invoicing
@@ -242,8 +243,22 @@ def one_entry_one_event() -> dict[str, Any]:
     return _result(problems, journal_entries=len(sources), money_events=len(events))
 
 
+# what bill runs billed, by the kind of work: the billed item's key starts with it ("usage:12:2026-03-01")
+BILLED_KINDS = {
+    "billed_subscription_periods": "subscription",
+    "billed_usage": "usage",
+    "billed_deliveries": "delivery",
+    "billed_charges": "charge",
+    "billed_time_entries": "time",
+    "billed_expenses": "expense",
+}
+
+
 def counts() -> dict[str, int]:
     periods = dict(AccountingPeriod.objects.values_list("status").annotate(n=Count("id")))
+    billed = BilledItem.objects.aggregate(
+        **{name: Count("id", filter=Q(key__startswith=f"{kind}:")) for name, kind in BILLED_KINDS.items()}
+    )
     return {
         "customers": customers.count_customers(),
         "opening_balances": customers.count_opening_balances(),
@@ -259,6 +274,8 @@ def counts() -> dict[str, int]:
         "journal_entries": JournalEntry.objects.count(),
         "journal_lines": JournalLine.objects.count(),
         "audit_events": AuditEvent.objects.count(),
+        "bill_runs": BillRun.objects.count(),
+        **billed,
     }
 
 

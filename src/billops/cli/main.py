@@ -34,9 +34,9 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="build the demo company (deterministic for a seed)")
     demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--customers", type=int, default=240)
+    demo.add_argument("--customers", type=int, default=1000)
     demo.add_argument(
-        "--months", type=int, default=0, help="months of invoicing up to today (default: since January)"
+        "--months", type=int, default=0, help="months of billing up to today (default: since January 2026)"
     )
 
     serve = commands.add_parser("serve", help="serve the web app, API and portal on 127.0.0.1")
