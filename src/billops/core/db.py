@@ -62,9 +62,15 @@ def insert_rows(rows: Sequence[models.Model]) -> None:
     if any((row.pk is not None) != with_ids for row in rows):
         raise ValueError("insert_rows takes rows that all have their id set, or none")
     fields = [field for field in model._meta.concrete_fields if with_ids or not field.primary_key]
+    relations = [field for field in fields if isinstance(field, models.ForeignKey)]
     for row in rows:
-        # what bulk_create does first: copy each related row's id, refuse one that is not saved
-        row._prepare_related_fields_for_save(operation_name="insert_rows")  # type: ignore[attr-defined]
+        for relation in relations:  # as bulk_create: take each related row's id, refuse one not saved
+            if relation.is_cached(row):
+                related = relation.get_cached_value(row)
+                if related is not None and related.pk is None:
+                    raise ValueError(f"{model.__name__}.{relation.name} is an unsaved related object")
+                if related is not None and getattr(row, relation.attname) is None:
+                    setattr(row, relation.attname, related.pk)
     prepared = [(field.attname, _needs_preparing(field), field) for field in fields]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     marks = ", ".join(["%s"] * len(fields))

@@ -26,6 +26,7 @@ from django.db.models import Count, Sum
 from billops.billing.services.billables import Billable
 from billops.catalog.display import plain_decimal
 from billops.core.calendars import is_month_end, month_end, month_start
+from billops.core.db import insert_rows
 from billops.invoicing.services.lines import LineData
 from billops.usage.models import BillableMetric, UsageCharge, UsagePeriodBilling
 from billops.usage.rating import Terms, line_figures, quantity_of, rate
@@ -154,4 +155,4 @@ def mark_billed(items: Sequence[Billable]) -> None:
                 events=difference.events,
             )
         )
-    UsagePeriodBilling.objects.bulk_create(rows)
+    insert_rows(rows)

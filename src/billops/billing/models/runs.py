@@ -22,7 +22,7 @@ class BillRun(models.Model):
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    customers_due = models.PositiveIntegerField(default=0)
+    customers_due = models.PositiveIntegerField(default=0)  # billed or listed: counted when it is done
     invoices_issued = models.PositiveIntegerField(default=0)
     totals = models.JSONField(default=dict)  # the issued invoices' totals per currency: {"EUR": "1234.50"}
 

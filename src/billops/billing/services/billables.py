@@ -362,6 +362,11 @@ def _subscription_periods(up_to: date, customer_ids: Collection[int] | None) -> 
     if customer_ids is not None:
         subscriptions = subscriptions.filter(customer_id__in=customer_ids)
     book = SubscriptionBook(subscriptions)
+    # what was billed before: a period billed needs no lines built (unless a contract's true-up needs it)
+    billed_before = BilledItem.objects.filter(key__startswith="subscription:")
+    if customer_ids is not None:
+        billed_before = billed_before.filter(customer_id__in=customer_ids)
+    billed_keys = set(billed_before.values_list("key", flat=True))
     due: list[
         tuple[list[str], list[Billable]]
     ] = []  # each period: the keys it may be billed under, its lines
@@ -372,12 +377,15 @@ def _subscription_periods(up_to: date, customer_ids: Collection[int] | None) -> 
             shares = book.shares(subscription, period)
             if not advance and shares[-1].end > up_to:
                 continue  # in arrears: billed once served
+            keys = [book.key(subscription, share) for share in shares]
+            if not subscription.contract_id and not billed_keys.isdisjoint(keys):
+                continue
             lines = [book.line(subscription, share) for share in shares if book.net(subscription, share)]
             if subscription.contract_id:
                 fees[subscription.contract_id, period.start] += sum(
                     (book.net(subscription, share) for share in shares), Decimal(0)
                 )
-            due.append(([book.key(subscription, share) for share in shares], lines))
+            due.append((keys, lines))
     trueups = _trueups(up_to, customer_ids, fees)
     keys = [key for period_keys, _ in due for key in period_keys] + [item.key for item in trueups]
     billed = set(BilledItem.objects.filter(key__in=keys).values_list("key", flat=True))

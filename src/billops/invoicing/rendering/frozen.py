@@ -9,27 +9,28 @@ never reaches an issued document, however late it is rendered.
 from __future__ import annotations
 
 import json
-from dataclasses import fields, is_dataclass
+from dataclasses import fields
 from datetime import date
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 from billops.invoicing.rendering.views import BankDetails, DocumentLine, DocumentView, Party, TaxSummaryRow
 
+# each view class and its fields: dataclasses.asdict deep-copies every value, and a bill run freezes
+# thousands of documents
+FIELDS = {
+    kind: tuple(field.name for field in fields(kind))
+    for kind in (DocumentView, Party, BankDetails, DocumentLine, TaxSummaryRow)
+}
+
 
 def _plain(value: Any) -> Any:
-    # dataclasses.asdict deep-copies every value; a bill run freezes thousands of documents
-    if is_dataclass(value) and not isinstance(value, type):
-        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
+    names = FIELDS.get(type(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
     return value
-
-
-@cache
-def _field_names(kind: type) -> tuple[str, ...]:
-    return tuple(field.name for field in fields(kind))
 
 
 def view_to_json(view: DocumentView) -> str:

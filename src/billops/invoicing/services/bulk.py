@@ -51,7 +51,7 @@ def issue_documents(documents: Sequence[PricedDocument], *, actor: User, issued_
     frozen: list[IssuedDocument] = []
     for offset, (invoice, lines, taxes) in enumerate(documents):
         invoice.pk, invoice.issued_on = invoice_ids[offset], issued_on
-        keep_in_memory(invoice, lines=lines, taxes=taxes, corrections=[], rebills=[])
+        keep_in_memory(invoice, lines=lines, taxes=taxes)  # what the digest and frozen content read
         number_document(invoice, series, first_number + offset)
         entries.append(
             build_entry(
