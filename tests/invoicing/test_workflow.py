@@ -11,6 +11,7 @@ from billops.audit.models import AuditEvent
 from billops.core.errors import PermissionDenied
 from billops.invoicing.errors import PreIssueCheckFailed, SelfApproval, WrongStatus
 from billops.invoicing.models import InvoiceStatus, NumberSeries
+from billops.invoicing.services.drafts import change_draft
 from billops.invoicing.services.entities import set_approval_threshold
 from billops.invoicing.services.lines import LineData
 from billops.invoicing.services.workflow import (
@@ -42,6 +43,20 @@ def test_below_the_threshold_a_submission_is_approved_at_once(clerk, customer, t
         "status": "approved",
         "approval": "not required",
     }
+
+
+def test_a_change_that_changes_nothing_leaves_an_approved_draft_approved(clerk, customer, threshold):
+    invoice = submit_invoice(
+        invoice_id=draft_for(customer, clerk, issued_on=ON, po_number="PO-7").pk, actor=clerk
+    )
+    events = AuditEvent.objects.count()
+    for changes in ({}, {"po_number": "PO-7"}, {"issued_on": ON}):
+        unchanged = change_draft(invoice_id=invoice.pk, actor=clerk, **changes)
+        assert unchanged.status == InvoiceStatus.APPROVED
+    assert AuditEvent.objects.count() == events
+    changed = change_draft(invoice_id=invoice.pk, actor=clerk, po_number="PO-8")
+    assert (changed.status, changed.po_number) == (InvoiceStatus.DRAFT, "PO-8")
+    assert AuditEvent.objects.filter(action="invoice.draft_changed").count() == 1
 
 
 def test_above_the_threshold_a_second_person_approves_before_issue(

@@ -213,11 +213,18 @@ def create_draft(
 
 @transaction.atomic(durable=True)
 def change_draft(*, invoice_id: int, actor: User, **changes: Any) -> Invoice:
-    """Change a draft's header (dates, PO number, reference, notes, invoice discount, language)."""
+    """Change a draft's header (dates, PO number, reference, notes, invoice discount, language). A change
+    that changes nothing (an empty PATCH, the same values again) leaves the draft as it is: an approved
+    one stays approved, and nothing is recorded."""
     require_permission(actor, "invoicing.edit_drafts")
     invoice = locked_draft(invoice_id)
     before = invoice_state(invoice)
-    for name, value in _clean_header(changes).items():
+    changed = {
+        name: value for name, value in _clean_header(changes).items() if getattr(invoice, name) != value
+    }
+    if not changed:
+        return invoice
+    for name, value in changed.items():
         setattr(invoice, name, value)
     _check_service_period(invoice)
     invoice.save()
