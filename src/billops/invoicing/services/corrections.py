@@ -21,9 +21,10 @@ from billops.access import clock
 from billops.access.models import User
 from billops.access.permissions import require_permission
 from billops.audit.services import record_event
+from billops.catalog.display import plain_decimal
 from billops.core.db import deadlock_as_conflict
-from billops.core.errors import InvalidInput, NotFound
-from billops.core.money import Rounding, round_money
+from billops.core.errors import InvalidAmount, InvalidInput, NotFound
+from billops.core.money import Rounding, round_money, to_decimal
 from billops.customers.selectors import get_customer
 from billops.invoicing.errors import OverCredit, WrongStatus
 from billops.invoicing.models import (
@@ -154,7 +155,8 @@ def _credit_line(original: InvoiceLine, request: CreditLine, currency: str, fiel
         quantity = clean_quantity(request.quantity, f"{field}.quantity")
         if quantity > left_quantity:
             raise OverCredit(
-                f"line {original.line_no}: {quantity} is more than the {left_quantity} still creditable",
+                f"line {original.line_no}: {plain_decimal(quantity)} is more than the "
+                f"{plain_decimal(left_quantity)} still creditable",
                 field=f"{field}.quantity",
             )
         if quantity < left_quantity:
@@ -163,14 +165,20 @@ def _credit_line(original: InvoiceLine, request: CreditLine, currency: str, fiel
             tax = round_money(original.tax_amount * share, currency, Rounding.HALF_UP).amount
     elif request.amount is not None:
         amount = round_money(
-            clean_quantity(request.amount, f"{field}.amount"),
+            to_decimal(request.amount, field=f"{field}.amount"),
             currency,
             Rounding.EXACT,
             field=f"{field}.amount",
         )
+        if amount.amount <= 0:
+            raise InvalidAmount(
+                f"line {original.line_no}: the amount to credit must be more than zero, got {request.amount}",
+                field=f"{field}.amount",
+            )
         if amount.amount > left_net:
+            left = round_money(left_net, currency)
             raise OverCredit(
-                f"line {original.line_no}: {amount} is more than the {left_net} {currency} left to credit",
+                f"line {original.line_no}: {amount} is more than the {left} left to credit",
                 field=f"{field}.amount",
             )
         if amount.amount < left_net:
