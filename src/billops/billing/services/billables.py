@@ -387,8 +387,9 @@ def _subscription_periods(up_to: date, customer_ids: Collection[int] | None) -> 
                 )
             due.append((keys, lines))
     trueups = _trueups(up_to, customer_ids, fees)
-    keys = [key for period_keys, _ in due for key in period_keys] + [item.key for item in trueups]
-    billed = set(BilledItem.objects.filter(key__in=keys).values_list("key", flat=True))
+    # the subscription keys billed were read above; only the true-ups' are left to look up
+    trueup_keys = [item.key for item in trueups]
+    billed = billed_keys | set(BilledItem.objects.filter(key__in=trueup_keys).values_list("key", flat=True))
     # a period billed in part is billed: a later change into it is settled by a credit and a prorated charge
     found = [line for keys, lines in due if billed.isdisjoint(keys) for line in lines]
     return found + [item for item in trueups if item.key not in billed]

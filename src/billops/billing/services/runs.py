@@ -133,8 +133,11 @@ def _totals(amounts: Iterable[tuple[str, Decimal]]) -> dict[str, Decimal]:
     return {currency: round_money(total, currency).amount for currency, total in sorted(by_currency.items())}
 
 
-def _due(period_start: date, customer_ids: Sequence[int]) -> list[Customer]:
-    customers = Customer.objects.filter(pk__in=customer_ids).order_by("account_number")
+def _due(period_start: date, customer_ids: Sequence[int] | None = None) -> list[Customer]:
+    """The customers (of those given, or all) whose cycle is due, in account-number order."""
+    customers = Customer.objects.order_by("account_number")
+    if customer_ids is not None:
+        customers = customers.filter(pk__in=customer_ids)
     return [customer for customer in customers if is_due(customer, period_start)]
 
 
@@ -281,8 +284,7 @@ def open_run(
     with transaction.atomic(durable=True):
         # contracts whose term ended by the month's end renew or end first: that decides what is due
         settle_contract_terms(up_to=end, actor=actor)
-    in_cycle = Customer.objects.only("cycle", "anniversary_on").order_by("account_number")
-    customer_ids = [customer.pk for customer in in_cycle if is_due(customer, start)]
+    customer_ids = [customer.pk for customer in _due(start)]
     with transaction.atomic(durable=True):
         run = BillRun.objects.create(period_start=start, period_end=end, invoice_date=on, started_by=actor)
         BillRunPartition.objects.bulk_create(
