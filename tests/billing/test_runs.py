@@ -16,7 +16,7 @@ from billops.audit.models import AuditEvent
 from billops.billing.models import BilledItem, BillRun, BillRunPartition, Charge
 from billops.billing.services.charges import create_charge
 from billops.billing.services.execution import resume_run, start_run
-from billops.billing.services.runs import RunPreview, is_due, open_run, preview_run, run_partition
+from billops.billing.services.runs import RunPreview, due_customers, open_run, preview_run, run_partition
 from billops.cli.invariants import check_all
 from billops.cli.main import main
 from billops.core.errors import InvalidInput, PermissionDenied
@@ -283,8 +283,13 @@ def test_a_chunk_refused_as_a_whole_is_billed_customer_by_customer(
 def test_cycles_are_due_at_the_end_of_their_months(clerk: User, entity: Any, catalog: Any) -> None:
     anniversary = make_customer(clerk, cycle="anniversary", cycle_day=None, anniversary_on="2025-06-15")
     quarterly = make_customer(clerk, cycle="quarterly")
-    assert [month for month in range(1, 13) if is_due(quarterly, date(2026, month, 1))] == [3, 6, 9, 12]
-    assert [month for month in range(1, 13) if is_due(anniversary, date(2026, month, 1))] == [6]
+    monthly = make_customer(clerk)
+    annual = make_customer(clerk, cycle="annual")
+    due = {month: set(due_customers(date(2026, month, 1))) for month in range(1, 13)}
+    assert [month for month in due if quarterly in due[month]] == [3, 6, 9, 12]
+    assert [month for month in due if anniversary in due[month]] == [6]
+    assert [month for month in due if annual in due[month]] == [12]
+    assert [month for month in due if monthly in due[month]] == list(range(1, 13))
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,12 @@ SQLite has no such guard, which is why `billops check` re-verifies hashes and di
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from django.db import OperationalError, connection, migrations, models
+from django.utils import timezone
 
 from billops.core.errors import Conflict
 
@@ -45,10 +47,27 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
 
 def _needs_preparing(field: models.Field[Any, Any]) -> bool:
     # the drivers take ints, text, Decimals, dates and None as they are (Django registers SQLite's
-    # adapters); a timestamp must be made naive UTC on SQLite, JSON dumped, an automatic time filled in
-    return isinstance(field, models.DateTimeField | models.JSONField | models.BinaryField) or bool(
-        getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-    )
+    # adapters); a timestamp must be made naive UTC on SQLite, JSON dumped
+    return isinstance(field, models.DateTimeField | models.JSONField | models.BinaryField)
+
+
+def _is_automatic_time(field: models.Field[Any, Any]) -> bool:
+    return isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add)
+
+
+def _prepare_column(values: list[list[Any]], index: int, field: models.Field[Any, Any]) -> None:
+    """The column's values as the driver takes them; a timestamp seen before (the rows' automatic time)
+    is prepared once."""
+    if not isinstance(field, models.DateTimeField):
+        for row in values:
+            row[index] = field.get_db_prep_save(row[index], connection)
+        return
+    done: dict[Any, Any] = {}
+    for row in values:
+        value = row[index]
+        if value not in done:
+            done[value] = field.get_db_prep_save(value, connection)
+        row[index] = done[value]
 
 
 def insert_rows(rows: Sequence[models.Model]) -> None:
@@ -65,29 +84,43 @@ def insert_rows(rows: Sequence[models.Model]) -> None:
     relations = [field for field in fields if isinstance(field, models.ForeignKey)]
     for row in rows:
         for relation in relations:  # as bulk_create: take each related row's id, refuse one not saved
-            if relation.is_cached(row):
+            if getattr(row, relation.attname) is None and relation.is_cached(row):
                 related = relation.get_cached_value(row)
                 if related is not None and related.pk is None:
                     raise ValueError(f"{model.__name__}.{relation.name} is an unsaved related object")
-                if related is not None and getattr(row, relation.attname) is None:
+                if related is not None:
                     setattr(row, relation.attname, related.pk)
-    prepared = [(field.attname, _needs_preparing(field), field) for field in fields]
+    now = timezone.now()  # one moment for the automatic times of rows written in one statement
+    for field in filter(_is_automatic_time, fields):
+        for row in rows:
+            setattr(row, field.attname, now)
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     marks = ", ".join(["%s"] * len(fields))
     table = connection.ops.quote_name(model._meta.db_table)
-    values = [
-        [
-            field.get_db_prep_save(field.pre_save(row, True), connection)
-            if prepare
-            else getattr(row, attname)
-            for attname, prepare, field in prepared
-        ]
-        for row in rows
-    ]
+    # a new row holds every field's value in its __dict__ (read there: a descriptor costs per value)
+    read = operator.itemgetter(*[field.attname for field in fields])
+    values = [list(read(row.__dict__)) for row in rows]
+    for index, field in enumerate(fields):
+        if _needs_preparing(field):
+            _prepare_column(values, index, field)
     with connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)  # noqa: S608
     for row in rows:
         row._state.adding, row._state.db = False, connection.alias
+
+
+class MonthStart(models.Func):
+    """The first day of a date's month, computed by the database itself: `TruncMonth` calls a Python
+    function for every row on SQLite, and a bill run groups every usage event by month."""
+
+    output_field = models.DateField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="DATE(%(expressions)s, 'start of month')", **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "CAST(DATE_TRUNC('month', %(expressions)s) AS date)"
+        return self.as_sql(compiler, connection, template=template, **extra)
 
 
 def deadlock_as_conflict(action: Callable[P, R]) -> Callable[P, R]:

@@ -31,6 +31,7 @@ OPENING_BALANCE_EQUITY = AccountPurpose.OPENING_BALANCE_EQUITY.value
 # control accounts whose balance is the sum of a subledger's open items (customers' receivables, receipts
 # not yet applied): only the business documents of that subledger post to them, never a manual entry
 SUBLEDGER_PURPOSES = frozenset({RECEIVABLES, UNAPPLIED_CASH})
+PURPOSES = frozenset(AccountPurpose.values)  # `.values` builds a new list on every read
 
 # plain accounts of the default chart, by code
 BANK = "1000"
@@ -66,7 +67,7 @@ def seed_default_chart(accounts: Any) -> int:
 
 def control_account(purpose: str) -> Account:
     """The account that has this purpose (receivables, unapplied_cash, …); NotFound if none has it."""
-    if purpose not in AccountPurpose.values:
+    if purpose not in PURPOSES:
         raise InvalidInput(f"{purpose!r} is not a control account purpose", field="purpose")
     found = Account.objects.filter(purpose=purpose).first()
     if found is None:
@@ -83,7 +84,7 @@ def resolve_account(ref: Account | str, *, field: str = "account") -> Account:
         if found is None:
             raise NotFound(f"account {ref.code} does not exist", field=field)
         return found
-    if ref in AccountPurpose.values:
+    if ref in PURPOSES:
         try:
             return control_account(ref)
         except NotFound as exc:
@@ -116,6 +117,6 @@ def resolve_accounts(refs: Sequence[Account | str], *, fields: Sequence[str]) ->
         if isinstance(ref, Account):
             match = by_pk.get(ref.pk)
         else:
-            match = by_purpose.get(ref) if ref in AccountPurpose.values else by_code.get(ref)
+            match = by_purpose.get(ref) if ref in PURPOSES else by_code.get(ref)
         accounts.append(match or resolve_account(ref, field=field))  # missing: raises NotFound
     return accounts

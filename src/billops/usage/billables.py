@@ -85,12 +85,17 @@ def pending(up_to: date, customer_ids: Collection[int] | None, lock: bool) -> li
         .annotate(parts=Count("id"), quantity=Sum("quantity"), amount=Sum("amount"), events=Sum("events"))
     }
     items = []
+    terms_by_charge: dict[int, Terms] = {}
     for (charge_id, month), month_figures in sorted(figures.items()):
+        before = billed.get((charge_id, month), NOTHING_BILLED)
+        if before.parts and before.events == month_figures.events:
+            continue  # no event since it was billed (events are never changed, nor removed)
         charge = by_pk[charge_id]
-        terms = terms_of(charge)
+        if charge_id not in terms_by_charge:
+            terms_by_charge[charge_id] = terms_of(charge)
+        terms = terms_by_charge[charge_id]
         quantity = quantity_of(charge.metric.aggregation, month_figures)
         amount = rate(terms, quantity, month_figures.events, charge.currency)
-        before = billed.get((charge_id, month), NOTHING_BILLED)
         more_amount, more_quantity = amount - before.amount, quantity - before.quantity
         if more_amount > 0 or (more_amount == 0 and more_quantity > 0):
             difference = Difference(

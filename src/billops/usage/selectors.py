@@ -7,15 +7,15 @@ for `latest` metrics; bill runs and the current-month view both read usage throu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, F, Max, QuerySet, Sum, Value, Window
-from django.db.models.functions import Coalesce, Greatest, Least, RowNumber, TruncMonth
+from django.db.models.functions import Coalesce, Greatest, Least, RowNumber
 
 from billops.access import clock
 from billops.core.calendars import month_end, month_start
-from billops.core.db import given
+from billops.core.db import MonthStart, given
 from billops.core.errors import NotFound
 from billops.customers.selectors import get_customer
 from billops.usage.models import BillableMetric, UsageCharge, UsageEvent
@@ -100,7 +100,7 @@ def monthly_figures(
     for the months with events: one query, and one more `with_latest` (when a charge's metric is a
     `latest`), whatever the number of charges and events."""
     base = charges.order_by().select_related(None)
-    month = TruncMonth(f"{EVENTS}__used_on")
+    month = MonthStart(f"{EVENTS}__used_on")
     rows = (
         _joined(base, since, until)
         .values("pk", month=month)
@@ -126,21 +126,17 @@ def monthly_figures(
             .filter(rank=1)
             .values_list("pk", "month", f"{EVENTS}__value")
         )
-        latest = {(pk, _day(on)): value for pk, on, value in ranked}
+        latest = {(pk, on): value for pk, on, value in ranked}
     return {
-        (row["pk"], _day(row["month"])): Figures(
+        (row["pk"], row["month"]): Figures(
             events=row["events"],
             total=row["total"] or Decimal(0),
             highest=row["highest"] or Decimal(0),
             distinct=row["distinct"],
-            latest=latest.get((row["pk"], _day(row["month"])), Decimal(0)),
+            latest=latest.get((row["pk"], row["month"]), Decimal(0)),
         )
         for row in rows
     }
-
-
-def _day(value: date | datetime) -> date:
-    return value.date() if isinstance(value, datetime) else value
 
 
 @dataclass(frozen=True)

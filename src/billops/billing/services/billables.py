@@ -312,6 +312,10 @@ class SubscriptionBook:
     def key(self, subscription: Subscription, share: Share) -> str:
         return self._billable(subscription, share, LineData(quantity=1)).key
 
+    def period_key(self, subscription: Subscription, period: Period) -> str:
+        """The key of the period's part from its start (as `key` makes it): the first of its keys."""
+        return f"subscription:{subscription.pk}:{period.start.isoformat()}"
+
     def describe(self, subscription: Subscription, share: Share, state: State | None = None) -> str:
         """`Pro seats, introductory price: 3 x 20.00 for 17 of 31 days` (a whole period: the plan's name)."""
         state = state or share.state
@@ -374,6 +378,8 @@ def _subscription_periods(up_to: date, customer_ids: Collection[int] | None) -> 
     for subscription in book.subscriptions:
         advance = book.plans[subscription.plan_id].timing == Plan.Timing.ADVANCE
         for period in book.periods(subscription, until=advance_until if advance else up_to):
+            if not subscription.contract_id and book.period_key(subscription, period) in billed_keys:
+                continue  # billed: the key of its part from the start, which every period has
             shares = book.shares(subscription, period)
             if not advance and shares[-1].end > up_to:
                 continue  # in arrears: billed once served

@@ -2,7 +2,7 @@
 
 A run for a month:
 1. `open_run` fixes its customers: every customer whose billing cycle is due at the end of the month
-   (`is_due`), in account-number order; it splits them into partitions. Whether one has work pending
+   (`due_customers`), in account-number order; it splits them into partitions. Whether one has work pending
    is found out as its chunk is billed, under its lock (reading everything pending twice would cost a
    large run a fifth of its time);
 2. `run_partition` bills a partition's customers a chunk at a time, each chunk in a transaction of its
@@ -37,7 +37,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import Sum, prefetch_related_objects
+from django.db.models import Q, QuerySet, Sum, prefetch_related_objects
 from django.utils import timezone
 
 from billops.access import clock
@@ -79,11 +79,12 @@ DUE_MONTHS = {
 }
 
 
-def is_due(customer: Customer, period_start: date) -> bool:
-    """Whether the customer's cycle bills at the end of the month that starts on `period_start`."""
-    if customer.cycle == Customer.Cycle.ANNIVERSARY:
-        return customer.anniversary_on is not None and customer.anniversary_on.month == period_start.month
-    return period_start.month in DUE_MONTHS[Customer.Cycle(customer.cycle)]
+def due_customers(period_start: date) -> QuerySet[Customer]:
+    """The customers whose cycle bills at the end of the month that starts on `period_start`."""
+    cycles = [cycle for cycle, months in DUE_MONTHS.items() if period_start.month in months]
+    return Customer.objects.filter(
+        Q(cycle__in=cycles) | Q(cycle=Customer.Cycle.ANNIVERSARY, anniversary_on__month=period_start.month)
+    )
 
 
 def parse_period(period: str) -> date:
@@ -133,14 +134,6 @@ def _totals(amounts: Iterable[tuple[str, Decimal]]) -> dict[str, Decimal]:
     return {currency: round_money(total, currency).amount for currency, total in sorted(by_currency.items())}
 
 
-def _due(period_start: date, customer_ids: Sequence[int] | None = None) -> list[Customer]:
-    """The customers (of those given, or all) whose cycle is due, in account-number order."""
-    customers = Customer.objects.order_by("account_number")
-    if customer_ids is not None:
-        customers = customers.filter(pk__in=customer_ids)
-    return [customer for customer in customers if is_due(customer, period_start)]
-
-
 def plan_invoice(
     customer: Customer,
     items: Sequence[Billable],
@@ -179,7 +172,7 @@ def preview_run(*, period: str, actor: User, invoice_date: date | None = None) -
     require_permission(actor, "billing.run")
     start, end, on = _clean_dates(period, invoice_date)
     pending = billables.pending(end)
-    customers = _due(start, list(pending))
+    customers = list(due_customers(start).filter(pk__in=list(pending)).order_by("account_number"))
     preview = RunPreview(start, end, on, customers_due=len(customers))
     entity = get_entity()
     with reference_data_cached():
@@ -224,7 +217,11 @@ def _bill_chunk(run: BillRun, customer_ids: Sequence[int], actor: User) -> None:
     insert_rows(
         [
             BilledItem(
-                key=item.key, customer=plan.customer, invoice=plan.invoice, line_no=line.line_no, run=run
+                key=item.key,
+                customer_id=plan.customer.pk,
+                invoice_id=plan.invoice.pk,
+                line_no=line.line_no,
+                run_id=run.pk,
             )
             for plan in planned
             for item, line in zip(plan.items, plan.lines, strict=True)
@@ -284,7 +281,7 @@ def open_run(
     with transaction.atomic(durable=True):
         # contracts whose term ended by the month's end renew or end first: that decides what is due
         settle_contract_terms(up_to=end, actor=actor)
-    customer_ids = [customer.pk for customer in _due(start)]
+    customer_ids = list(due_customers(start).order_by("account_number").values_list("pk", flat=True))
     with transaction.atomic(durable=True):
         run = BillRun.objects.create(period_start=start, period_end=end, invoice_date=on, started_by=actor)
         BillRunPartition.objects.bulk_create(
