@@ -90,11 +90,13 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("BILLOPS_DATABASE_URL", f"sqlite:///{VAR_DIR / 'billops.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of failing mid-transaction
+    # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of failing mid-transaction;
+    # synchronous=FULL syncs the log at each commit: an issued invoice survives a power cut (NORMAL may
+    # lose the last commits)
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
