@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("BILLOPS_VAR_DIR", "var")).resolve()
@@ -149,6 +151,20 @@ WHITENOISE_USE_FINDERS = True
 CELERY_BROKER_URL = os.environ.get("BILLOPS_BROKER_URL", "")
 # customers a bill run bills in one transaction (docs/operations.md, "Running workers")
 BILL_RUN_CHUNK_SIZE = int(os.environ.get("BILLOPS_BILL_RUN_CHUNK_SIZE", "250"))
+
+
+def _hold_factor(text: str) -> Decimal:
+    try:
+        factor = Decimal(text)
+    except InvalidOperation:
+        factor = Decimal(-1)
+    if not factor.is_finite() or factor < 0:
+        raise ImproperlyConfigured(f"BILLOPS_BILL_RUN_HOLD_FACTOR={text!r} is not a number of 0 or more")
+    return factor
+
+
+# a run holds an invoice above this many times the customer's usual total as a draft; 0 holds none
+BILL_RUN_HOLD_FACTOR = _hold_factor(os.environ.get("BILLOPS_BILL_RUN_HOLD_FACTOR", "3"))
 
 MAIL_SMTP_URL = os.environ.get("BILLOPS_SMTP_URL", "")
 MAIL_FROM = os.environ.get("BILLOPS_MAIL_FROM", "billing@localhost")

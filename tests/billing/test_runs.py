@@ -212,14 +212,22 @@ def test_the_database_refuses_to_bill_an_item_twice(clerk: User, customers: dict
         )
 
 
-def test_a_customer_that_cannot_be_billed_is_listed_and_the_run_goes_on(
+def test_a_customer_that_cannot_be_billed_is_listed_and_one_needing_approval_is_submitted(
     clerk: User, make_user: Callable[..., User], customers: dict[str, Customer]
 ) -> None:
     place_credit_hold(customer_id=customers["B"].pk, reason="cheque returned", actor=clerk)
     set_approval_threshold(entity_code="MAIN", currency="EUR", amount="1000", actor=make_user(Role.ADMIN))
     preview = preview_run(period="2026-03", actor=clerk, invoice_date=APRIL_FIRST)
     reasons = [(exception.customer.account_number, exception.field) for exception in preview.exceptions]
-    assert reasons == [("A-1", "approval"), ("B-1", "credit_hold")]
+    assert reasons == [("B-1", "credit_hold")]
+    assert [(planned.customer.account_number, planned.draft_reason) for planned in preview.invoices] == [
+        ("A-1", "approval"),
+        ("Q-1", ""),
+    ]
+    assert (preview.totals(), preview.draft_totals()) == (
+        {"EUR": Decimal("178.14")},
+        {"EUR": Decimal("1981.19")},
+    )
 
     run = start_run(period="2026-03", actor=clerk, invoice_date=APRIL_FIRST)
     listed = [
@@ -227,12 +235,24 @@ def test_a_customer_that_cannot_be_billed_is_listed_and_the_run_goes_on(
         for exception in run.exceptions.all()
     ]
     assert [(number, field) for number, field, _ in listed] == reasons
-    assert "the total 1981.19 EUR is at or above the approval threshold 1000.00 EUR" in listed[0][2]
-    assert "B-1 is on credit hold (cheque returned)" in listed[1][2]
+    assert "B-1 is on credit hold (cheque returned)" in listed[0][2]
     assert (run.customers_due, run.invoices_issued, run.totals) == (3, 1, {"EUR": "178.14"})
-    # nothing of the two was billed: no invoice, no billed item, their charges still pending
-    assert list(Invoice.objects.values_list("customer__account_number", flat=True)) == ["Q-1"]
-    assert Charge.objects.filter(customer__in=[customers["A"], customers["B"]], status="pending").count() == 4
+    assert (run.drafts_created, run.draft_totals) == (1, {"EUR": "1981.19"})
+    # A's invoice waits for a second person's approval, unnumbered; its charges are on it
+    draft = run.drafts.get()
+    assert (draft.customer, draft.reason, draft.total) == (customers["A"], "approval", Decimal("1981.19"))
+    assert "the total 1981.19 EUR is at or above the approval threshold 1000.00 EUR" in draft.message
+    invoice = draft.invoice
+    assert (invoice.status, invoice.number, invoice.approval_required, invoice.submitted_by) == (
+        InvoiceStatus.SUBMITTED, None, True, clerk,
+    )  # fmt: skip
+    assert JournalEntry.objects.filter(source_id=str(invoice.pk)).count() == 0
+    event = AuditEvent.objects.get(action="invoice.draft_created", target_id=str(invoice.pk))
+    assert (event.after["bill_run"], event.after["draft_reason"]) == (run.pk, "approval")
+    # nothing of B was billed: no invoice, no billed item, its charge still pending
+    assert sorted(Invoice.objects.values_list("customer__account_number", flat=True)) == ["A-1", "Q-1"]
+    assert Charge.objects.filter(customer=customers["B"], status="pending").count() == 1
+    assert Charge.objects.filter(customer=customers["A"], status="billed").count() == 2
 
 
 def test_a_chunk_issues_each_invoice_as_one_issue_would_numbered_in_account_order(
@@ -326,12 +346,13 @@ def test_the_billrun_command_previews_then_runs(
     before = whole_database()
     assert main([*argv, "--preview"]) == 0
     shown = capsys.readouterr().out
-    assert "3 customers due, 3 invoices, 0 exceptions" in shown
+    assert "3 customers due, 3 invoices (0 left as drafts), 0 exceptions" in shown
     assert "total EUR: 2302.36" in shown and shown.rstrip().endswith("Nothing was written.")
     assert whole_database() == before
     assert main(argv) == 0
     done = capsys.readouterr().out
-    assert "3 customers due, 3 invoices issued, 0 exceptions" in done and "total EUR: 2302.36" in done
+    assert "3 customers due, 3 invoices issued, 0 drafts for review, 0 exceptions" in done
+    assert "total EUR: 2302.36" in done
     assert main(["billrun", "--period", "2026-03", "--user", "nobody"]) == 1
     assert "(user)" in capsys.readouterr().err
     run = BillRun.objects.get()

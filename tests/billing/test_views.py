@@ -102,7 +102,7 @@ def test_the_list_shows_each_run_with_its_month_status_figures_and_totals(
     assert f'href="{reverse("billing:run", args=[run.pk])}"' in page
     # run, month, invoice date, status, due, issued, exceptions, totals, started by
     shown = row(page, reverse("billing:run", args=[run.pk]))
-    assert shown.startswith(f"{run.pk} 2026-03 2026-04-01 Done 4 3 1 {MARCH_TOTAL} EUR ")
+    assert shown.startswith(f"{run.pk} 2026-03 2026-04-01 Done 4 3 0 1 {MARCH_TOTAL} EUR ")
     assert shown.endswith("by clerk")
     assert "1 bill runs" in page
 
@@ -128,7 +128,9 @@ def test_a_run_shows_its_exceptions_and_the_invoices_it_issued(
     assert row(page, "INV-2026-000001") == f"INV-2026-000001 A-1 {march['A'].legal_name} {A_MARCH} EUR"
     assert "1 of 1 partitions done" in page and '<progress value="1" max="1">' in page
     assert "hx-trigger" not in page  # done: nothing to refresh
-    assert "Invoices issued 2 Exceptions 1 Totals 1,633.20 EUR" in words(page)  # A and G
+    assert "Invoices issued 2 Drafts for review 0 Exceptions 1 Totals issued 1,633.20 EUR" in words(
+        page
+    )  # A and G
 
 
 def test_a_run_lists_at_most_so_many_invoices_and_counts_the_rest(
@@ -165,7 +167,9 @@ def test_a_running_run_refreshes_its_partitions_until_it_is_done(
     assert block["HX-Refresh"] == "true"  # the page reloads once for the final figures
     page = text(client.get(reverse("billing:run", args=[run.pk])))
     assert "2 of 2 partitions done" in page and "hx-trigger" not in page
-    assert f"Invoices issued 3 Exceptions 0 Totals {MARCH_TOTAL} EUR" in words(page)
+    assert f"Invoices issued 3 Drafts for review 0 Exceptions 0 Totals issued {MARCH_TOTAL} EUR" in words(
+        page
+    )
 
 
 def test_an_unknown_run_is_not_found(clerk: User) -> None:
@@ -185,12 +189,13 @@ def test_the_preview_shows_the_planned_invoices_and_totals_and_writes_nothing(
     page = text(response)
     assert "Nothing was written." in page
     assert "billops billrun --period 2026-03 --invoice-date 2026-04-01 --user clerk" in page
-    assert f"Customers due 3 Invoices 3 Exceptions 0 Totals {MARCH_TOTAL} EUR" in words(page)
-    # customer, lines, net, tax, total, currency, last month, compared: no run in February, all new
+    assert f"Customers due 3 Invoices 3 Exceptions 0 Totals issued {MARCH_TOTAL} EUR" in words(page)
+    # customer, reference, lines, net, tax, total, currency, what the run does, last month, compared: no
+    # run in February, all new
     for name, figures in (
-        ("A", "1 1,350.00 256.50 1,606.50 EUR — new"),
-        ("B", "1 99.80 18.96 118.76 EUR — new"),
-        ("G", "1 24.95 1.75 26.70 EUR — new"),
+        ("A", "— 1 1,350.00 256.50 1,606.50 EUR issued — new"),
+        ("B", "— 1 99.80 18.96 118.76 EUR issued — new"),
+        ("G", "— 1 24.95 1.75 26.70 EUR issued — new"),
     ):
         customer = march[name]
         assert (
@@ -213,13 +218,19 @@ def test_the_preview_marks_new_changed_and_gone_customers_against_last_months_ru
 
     page = text(client.get(reverse("billing:run_preview"), APRIL))
     marks = {name: row(page, f'id="planned-{march[name].pk}"').split(" EUR ", 1)[1] for name in "ABN"}
-    assert marks == {"A": A_MARCH, "B": f"{B_MARCH} changed +100.0 %", "N": "— new"}  # A-1 within 20 %
+    assert marks == {
+        "A": f"issued {A_MARCH}",
+        "B": f"issued {B_MARCH} changed +100.0 %",
+        "N": "issued — new",
+    }  # A-1 within 20 %
     assert row(page, f'id="gone-{march["G"].pk}"') == f"G-1 {march['G'].legal_name} {G_MARCH} EUR gone"
     assert f'id="planned-{march["G"].pk}"' not in page
 
     # a lower threshold marks A-1's ten per cent too
     page = text(client.get(reverse("billing:run_preview"), {**APRIL, "threshold": "5"}))
-    assert row(page, f'id="planned-{march["A"].pk}"').endswith(f"1,767.15 EUR {A_MARCH} changed +10.0 %")
+    assert row(page, f'id="planned-{march["A"].pk}"').endswith(
+        f"1,767.15 EUR issued {A_MARCH} changed +10.0 %"
+    )
     assert "more than 5 %" in page
     assert counts() == before
 

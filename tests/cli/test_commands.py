@@ -21,7 +21,7 @@ from billops.access import clock
 from billops.access.models import Role, User
 from billops.audit.models import AuditEvent
 from billops.audit.selectors import verify_chain
-from billops.billing.models import BilledItem, BillRun, BillRunException
+from billops.billing.models import BilledItem, BillRun, BillRunDraft, BillRunException
 from billops.cli import demo
 from billops.cli.invariants import BILLED_KINDS, check_all
 from billops.cli.main import main
@@ -112,6 +112,7 @@ def test_demo_builds_the_company_and_bills_each_finished_month_through_a_bill_ru
         "access.clock_set": 1 + 2 * DEMO_MONTHS + DEMO_MONTHS - 1,
         "access.clock_reset": 1,
         "customers.created": 30,
+        "customers.changed": 2,  # two of the legal clients invoiced per matter
         "customers.credit_limit_set": 26,
         "customers.credit_hold_placed": 1,
         "customers.opening_balance_posted": 20,
@@ -128,7 +129,14 @@ def test_demo_builds_the_company_and_bills_each_finished_month_through_a_bill_ru
     # every invoice was issued by a run: one per billed customer and run
     issued = Invoice.objects.filter(document_type="invoice", number__isnull=False)
     assert issued.count() == sum(run.invoices_issued for run in runs) == actions["invoice.issued"] > 20
-    assert issued.count() == BilledItem.objects.values("invoice_id").distinct().count()
+    run_drafts = BillRunDraft.objects.filter(invoice__isnull=False)
+    assert run_drafts.count() == sum(run.drafts_created for run in runs)
+    billed_on = BilledItem.objects.values("invoice_id").distinct().count()
+    assert issued.count() + run_drafts.count() == billed_on
+    # two legal clients are invoiced per matter: their matter's work on an invoice of its own
+    per_matter = Customer.objects.filter(run_invoice_per="matter_or_contract")
+    assert per_matter.count() == 2
+    assert issued.filter(customer__in=per_matter, reference__startswith="matter M-").exists()
     assert set(issued.values_list("issued_on", flat=True)) == {second, this_month}
     # the customer on credit hold is an exception of each run; the trainee's client of the first only,
     # until the supervisor set the trainee's rate: the second run billed their time

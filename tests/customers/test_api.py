@@ -340,3 +340,22 @@ def test_text_with_a_nul_character_is_400_naming_the_field(api_as, supervisor: U
     assert (searched.status_code, searched.json()["field"]) == (400, "search")
     assert (exported.status_code, exported.json()["field"]) == (400, "tag")
     assert (posted.status_code, posted.json()["field"]) == (400, "reference")
+
+
+def test_the_bill_run_settings_are_set_changed_and_audited(api_as, clerk: User, unchanged) -> None:
+    api = api_as(clerk)
+    created = api.post("/customers/", {**NEW, "run_invoice_per": "matter_or_contract"}).json()
+    assert (created["run_invoice_per"], created["run_creates_drafts"]) == ("matter_or_contract", False)
+    response = api.patch(
+        f"/customers/{created['id']}", {"run_creates_drafts": True, "run_invoice_per": "customer"}
+    )
+    assert response.status_code == 200, response.json()
+    customer = Customer.objects.get(pk=created["id"])
+    assert (customer.run_invoice_per, customer.run_creates_drafts) == ("customer", True)
+    history = api.get(f"/customers/{customer.pk}/history").json()["items"]
+    assert history[0]["before"] == {"run_invoice_per": "matter_or_contract", "run_creates_drafts": False}
+    assert history[0]["after"] == {"run_invoice_per": "customer", "run_creates_drafts": True}
+    with unchanged():
+        refused = api.patch(f"/customers/{customer.pk}", {"run_invoice_per": "matter"})
+    assert refused.status_code == 400
+    assert (refused.json()["field"], refused.json()["code"]) == ("run_invoice_per", "invalid")

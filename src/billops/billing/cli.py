@@ -10,7 +10,7 @@ from rich.progress import Progress
 
 from billops.access.models import User
 from billops.access.selectors import get_user
-from billops.billing.models import BillRunPartition
+from billops.billing.models import BillRunDraft, BillRunPartition
 from billops.billing.services.execution import resume_run, start_run
 from billops.billing.services.runs import RunPreview, preview_run
 from billops.core.errors import InvalidInput
@@ -40,12 +40,19 @@ def _invoice_date(value: str) -> date | None:
         raise InvalidInput(f"{value!r} is not a date (YYYY-MM-DD)", field="invoice_date") from None
 
 
+def _outcome(reason: str, message: str) -> str:
+    """What the run does with an invoice: issue it, or leave it as a draft and why."""
+    if not reason:
+        return "issue"
+    return f"draft: {BillRunDraft.Reason(reason).label}" + (f" ({message})" if message else "")
+
+
 def _print_preview(preview: RunPreview) -> None:
     _say(
         f"Preview of the bill run for {preview.period_start:%Y-%m} "
         f"(invoices dated {preview.invoice_date.isoformat()}): "
-        f"{preview.customers_due} customers due, {len(preview.invoices)} invoices, "
-        f"{len(preview.exceptions)} exceptions"
+        f"{preview.customers_due} customers due, {len(preview.invoices)} invoices "
+        f"({len(preview.drafts)} left as drafts), {len(preview.exceptions)} exceptions"
     )
     for planned in preview.invoices:
         invoice = planned.invoice
@@ -54,12 +61,16 @@ def _print_preview(preview: RunPreview) -> None:
             for amount in (invoice.subtotal, invoice.tax_total, invoice.total)
         )
         net, tax, total = amounts
+        reference = f" ({invoice.reference})" if invoice.reference else ""
         _say(
             f"  {planned.customer.account_number:<12} {len(planned.lines):>3} lines  "
-            f"net {net:>12}  tax {tax:>10}  total {total:>12} {invoice.currency}"
+            f"net {net:>12}  tax {tax:>10}  total {total:>12} {invoice.currency}  "
+            f"{_outcome(planned.draft_reason, planned.draft_message)}{reference}"
         )
     for currency, total in preview.totals().items():
         _say(f"total {currency}: {total}")
+    for currency, total in preview.draft_totals().items():
+        _say(f"drafts {currency}: {total}")
     for exception in preview.exceptions:
         _say(f"exception {exception.customer.account_number}: {exception.message} ({exception.field})")
     _say("Nothing was written.")
@@ -97,10 +108,18 @@ def run_billrun(
     exceptions = list(run.exceptions.select_related("customer"))
     _say(
         f"Bill run {run.pk} for {run.period_start:%Y-%m}: {run.customers_due} customers due, "
-        f"{run.invoices_issued} invoices issued, {len(exceptions)} exceptions"
+        f"{run.invoices_issued} invoices issued, {run.drafts_created} drafts for review, "
+        f"{len(exceptions)} exceptions"
     )
     for currency, total in run.totals.items():
         _say(f"total {currency}: {total}")
+    for currency, total in run.draft_totals.items():
+        _say(f"drafts {currency}: {total}")
+    for draft in run.drafts.select_related("customer", "invoice"):
+        _say(
+            f"draft {draft.customer.account_number}: invoice id {draft.invoice_id}, {draft.total:.2f} "
+            f"{draft.currency}, {_outcome(draft.reason, draft.message)}"
+        )
     for exception in exceptions:
         _say(f"exception {exception.customer.account_number}: {exception.message} ({exception.field})")
     return 0

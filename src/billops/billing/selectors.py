@@ -9,6 +9,7 @@ from django.db.models import Count, Prefetch, QuerySet, Sum
 from billops.billing.models import (
     BilledItem,
     BillRun,
+    BillRunDraft,
     BillRunException,
     BillRunPartition,
     Charge,
@@ -111,9 +112,23 @@ def list_run_exceptions(run: BillRun) -> QuerySet[BillRunException]:
 
 
 def list_run_invoices(run: BillRun) -> QuerySet[Invoice]:
-    """The invoices the run issued, each once (a billed item is a line), in number order."""
-    issued = BilledItem.objects.filter(run=run).values("invoice_id")
-    return Invoice.objects.filter(pk__in=issued).select_related("customer").order_by("number")
+    """The invoices the run issued, each once (a billed item is a line), in number order; a draft it left
+    is listed once it is issued."""
+    billed = BilledItem.objects.filter(run=run).values("invoice_id")
+    return (
+        Invoice.objects.filter(pk__in=billed, number__isnull=False)
+        .select_related("customer")
+        .order_by("number")
+    )
+
+
+def list_run_drafts(run: BillRun) -> QuerySet[BillRunDraft]:
+    """The invoices the run left as drafts for review, by account number, with what became of each."""
+    return (
+        BillRunDraft.objects.filter(run=run)
+        .select_related("customer", "invoice")
+        .order_by("customer__account_number", "pk")
+    )
 
 
 def billed_by_previous_month(*, period_start: date) -> dict[Customer, Money]:

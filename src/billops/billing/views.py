@@ -5,6 +5,7 @@ Thin, like the API: parse the form, call one service or selector, show the resul
 from __future__ import annotations
 
 import shlex
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -21,7 +22,8 @@ from billops.access.models import User
 from billops.access.permissions import can
 from billops.billing import selectors
 from billops.billing.models import BillRun, BillRunPartition
-from billops.billing.services.runs import PlannedInvoice, RunPreview, preview_run
+from billops.billing.services.planning import PlannedInvoice
+from billops.billing.services.runs import RunPreview, preview_run
 from billops.core.calendars import add_months, month_start
 from billops.core.currencies import minor_units
 from billops.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
@@ -95,9 +97,12 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     invoices = selectors.list_run_invoices(run)
     shown = [(invoice, Shown.of(invoice.total, invoice.currency)) for invoice in invoices[:INVOICES_SHOWN]]
     count = invoices.count()  # live: `invoices_issued` is only set when the run is done
+    drafts = [(draft, Shown.of(draft.total, draft.currency)) for draft in selectors.list_run_drafts(run)]
     context = {
         **_partitions(run),
         "totals": _totals(run.totals),
+        "draft_totals": _totals(run.draft_totals),
+        "drafts": drafts,
         "exceptions": selectors.list_run_exceptions(run),
         "invoices": shown,
         "invoice_count": count,
@@ -122,7 +127,8 @@ def run_partitions(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @dataclass(frozen=True)
 class PlannedRow:
-    """A planned invoice next to what the previous month's run issued to the same customer."""
+    """A planned invoice next to what the previous month's runs billed the same customer. A customer
+    invoiced per matter or contract is compared by the sum of its invoices, marked on each."""
 
     planned: PlannedInvoice
     net: Shown
@@ -133,22 +139,24 @@ class PlannedRow:
     change_percent: Decimal | None  # of last month's total; None when there is nothing to divide by
 
 
-def _compared(planned: PlannedInvoice, last: Money | None, threshold: Decimal) -> PlannedRow:
+def _compared(
+    planned: PlannedInvoice, this_month: Money, last: Money | None, threshold: Decimal
+) -> PlannedRow:
+    """`this_month`: the customer's planned invoices together, which is what is compared with `last`."""
     invoice = planned.invoice
-    total = round_money(invoice.total, invoice.currency)
     mark, percent = "", None
     if last is None:
         mark = "new"
-    elif last.currency == total.currency and last.amount:
-        percent = (total.amount - last.amount) * 100 / last.amount
+    elif last.currency == this_month.currency and last.amount:
+        percent = (this_month.amount - last.amount) * 100 / last.amount
         mark = "changed" if abs(percent) > threshold else ""
-    elif last != total:  # another currency, or nothing billed last month: no percentage to give
+    elif last != this_month:  # another currency, or nothing billed last month: no percentage to give
         mark = "changed"
     return PlannedRow(
         planned=planned,
         net=Shown.of(invoice.subtotal, invoice.currency),
         tax=Shown.of(invoice.tax_total, invoice.currency),
-        total=Shown.of_money(total),
+        total=Shown.of(invoice.total, invoice.currency),
         last_month=Shown.of_money(last) if last is not None else None,
         mark=mark,
         change_percent=percent,
@@ -157,20 +165,25 @@ def _compared(planned: PlannedInvoice, last: Money | None, threshold: Decimal) -
 
 def _comparison(preview: RunPreview, threshold: Decimal) -> dict[str, Any]:
     last_month = selectors.billed_by_previous_month(period_start=preview.period_start)
-    in_preview = {planned.customer for planned in preview.invoices}
-    in_preview |= {exception.customer for exception in preview.exceptions}  # listed with their reason
+    this_month: dict[Customer, Decimal] = defaultdict(Decimal)
+    for planned in preview.invoices:
+        this_month[planned.customer] += planned.invoice.total
+    in_preview = set(this_month) | {exception.customer for exception in preview.exceptions}
     gone: list[tuple[Customer, Shown]] = [
         (customer, Shown.of_money(total))
         for customer, total in last_month.items()
         if customer not in in_preview
     ]
-    return {
-        "rows": [
-            _compared(planned, last_month.get(planned.customer), threshold) for planned in preview.invoices
-        ],
-        "gone": gone,
-        "had_last_month": bool(last_month),
-    }
+    rows = [
+        _compared(
+            planned,
+            round_money(this_month[planned.customer], planned.invoice.currency),
+            last_month.get(planned.customer),
+            threshold,
+        )
+        for planned in preview.invoices
+    ]
+    return {"rows": rows, "gone": gone, "had_last_month": bool(last_month)}
 
 
 def _threshold(value: str) -> Decimal:
@@ -240,6 +253,7 @@ def run_preview(request: HttpRequest) -> HttpResponse:
     context |= {
         "preview": preview,
         "totals": [Shown.of(total, currency) for currency, total in preview.totals().items()],
+        "draft_totals": [Shown.of(total, currency) for currency, total in preview.draft_totals().items()],
         "command": _command(preview, _user(request)),
         **_comparison(preview, threshold),
     }

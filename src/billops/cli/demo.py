@@ -306,7 +306,9 @@ def _year_summary(console: Console, year: DemoYear) -> None:
     kinds = ", ".join(f"{year.invoices_by_kind[kind]} {name}" for kind, name in KINDS.items())
     console.print(
         f"Bill runs: {year.runs} runs issued {year.invoices} invoices (billing {kinds}); "
-        f"{year.run_exceptions} run exceptions (credit holds, a timekeeper without a rate, …)."
+        f"{year.run_exceptions} run exceptions (credit holds, a timekeeper without a rate, …), "
+        f"{year.run_drafts} invoices left by the runs as drafts for review (far above the usual amount, "
+        "or needing approval)."
     )
     work, time = year.work, year.time
     console.print(

@@ -17,6 +17,7 @@ from decimal import Decimal
 from billops.access.models import User
 from billops.cli.demo_invoices import CURRENCIES
 from billops.customers.models import Customer
+from billops.customers.services import change_customer
 from billops.timekeeping.models import Matter
 from billops.timekeeping.services.approval import (
     approve_expense,
@@ -74,7 +75,8 @@ class DemoTime:
     trainee_from: date | None = None
 
     def set_up(self, clients: list[Customer], opened_on: date) -> None:
-        """Timekeepers, each role's default rate in every currency, one matter per client."""
+        """Timekeepers, each role's default rate in every currency, one matter per client; every other
+        client is invoiced per matter (its matter's work apart from its other work)."""
         for code, name, role, rate in TIMEKEEPERS:
             create_timekeeper(code=code, name=name, role=role, actor=self.clerk)
             for currency in CURRENCIES:
@@ -94,6 +96,9 @@ class DemoTime:
                     po_number=f"LIT-{number:04d}" if number % 3 else "",
                 )
             )
+            if number % 2 == 0:
+                per_matter = {"run_invoice_per": Customer.InvoicePer.MATTER_OR_CONTRACT}
+                change_customer(customer_id=customer.pk, changes=per_matter, actor=self.clerk)
 
     def trainee_joins(self, on: date) -> None:
         code, name, role, _ = TRAINEE

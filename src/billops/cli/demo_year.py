@@ -53,6 +53,7 @@ class DemoYear:
     runs: int = 0
     invoices: int = 0  # issued by the bill runs
     run_exceptions: int = 0  # customers a run could not bill, summed over the runs
+    run_drafts: int = 0  # invoices a run left as drafts for review (held, or needing approval)
     invoices_by_kind: dict[str, int] = field(default_factory=dict)  # invoices billing each kind of work
     credit_notes: int = 0
     voids: int = 0
@@ -126,7 +127,10 @@ def build_demo_year(
     finally:
         reset_business_date(actor=admin)
     year.invoices_by_kind = {
-        kind: BilledItem.objects.filter(key__startswith=f"{kind}:").values("invoice_id").distinct().count()
+        kind: BilledItem.objects.filter(key__startswith=f"{kind}:", invoice__number__isnull=False)
+        .values("invoice_id")
+        .distinct()
+        .count()
         for kind in KINDS
     }
     return year
@@ -140,10 +144,13 @@ def _bill_month(month: date, admin: User, clerk: User, supervisor: User, year: D
     year.runs += 1
     year.invoices += run.invoices_issued
     year.run_exceptions += run.exceptions.count()
+    year.run_drafts += run.drafts_created
     close_period(start_on=month, actor=supervisor)
     year.months_closed.append(f"{month:%Y-%m}")
     return run
 
 
 def _invoices_of(run: BillRun) -> list[int]:
-    return sorted(set(BilledItem.objects.filter(run=run).values_list("invoice_id", flat=True)))
+    """The invoices the run issued (not the drafts it left for review)."""
+    billed = BilledItem.objects.filter(run=run, invoice__number__isnull=False)
+    return sorted(set(billed.values_list("invoice_id", flat=True)))

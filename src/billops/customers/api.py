@@ -93,6 +93,8 @@ class CustomerIn(StrictIn):
     remittance_instructions: str = ""
     delivery_method: str = Customer.Delivery.EMAIL
     einvoice_endpoint_id: str = ""
+    run_invoice_per: str = Customer.InvoicePer.CUSTOMER
+    run_creates_drafts: bool = False
     parent_account_number: str = ""
     bill_to_parent: bool = False
     tags: list[str] = []
@@ -122,6 +124,8 @@ class CustomerChangeIn(StrictIn):
     remittance_instructions: str | None = None
     delivery_method: str | None = None
     einvoice_endpoint_id: str | None = None
+    run_invoice_per: str | None = None
+    run_creates_drafts: bool | None = None
     parent_account_number: str | None = None
     bill_to_parent: bool | None = None
     tags: list[str] | None = None
@@ -226,6 +230,8 @@ class CustomerOut(CustomerSummaryOut):
     remittance_instructions: str
     delivery_method: str
     einvoice_endpoint_id: str
+    run_invoice_per: str
+    run_creates_drafts: bool
     parent_id: int | None
     parent_account_number: str
     bill_to_parent: bool

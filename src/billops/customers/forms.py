@@ -77,16 +77,29 @@ class CustomerForm(ServiceForm):
     delivery_method = _select("Delivery", Customer.Delivery.choices)
     einvoice_endpoint_id = _text("E-invoice endpoint", placeholder="0088:5798000000001")
     remittance_instructions = _area("Remittance instructions")
+    run_invoice_per = _select("Bill runs make", Customer.InvoicePer.choices)
+    run_creates_drafts = forms.BooleanField(label="Bill runs leave drafts to review", required=False)
     parent_account_number = _text("Parent account number")
     bill_to_parent = forms.BooleanField(label="Bill to parent", required=False)
     tags = _text("Tags (comma separated)")
     notes = _area("Notes")
 
-    checkboxes = ("bill_to_parent",)
+    checkboxes = ("bill_to_parent", "run_creates_drafts")
     optional = tuple(set(CUSTOMER_FIELDS) - {"account_number", "legal_name", "currency", "country"})
     fieldsets = (
         ("Account", ("account_number", "legal_name", "trading_name", "status", "currency", "country")),
-        ("Terms and billing", ("terms", "cycle", "cycle_day", "anniversary_on", "credit_limit")),
+        (
+            "Terms and billing",
+            (
+                "terms",
+                "cycle",
+                "cycle_day",
+                "anniversary_on",
+                "credit_limit",
+                "run_invoice_per",
+                "run_creates_drafts",
+            ),
+        ),
         ("Tax", ("vat_id", "tax_id", "tax_status", "exemption_certificate", "exemption_expires_on")),
         ("Delivery and payment", ("delivery_method", "einvoice_endpoint_id", "remittance_instructions")),
         ("Hierarchy and notes", ("parent_account_number", "bill_to_parent", "tags", "notes")),

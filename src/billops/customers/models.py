@@ -108,6 +108,12 @@ class Customer(models.Model):
         PORTAL = "portal", "Portal"
         EINVOICE = "einvoice", "E-invoice"
 
+    class InvoicePer(models.TextChoices):
+        """How a bill run splits a customer's work into invoices."""
+
+        CUSTOMER = "customer", "One invoice per customer"
+        MATTER_OR_CONTRACT = "matter_or_contract", "One invoice per matter or contract"
+
     account_number = models.CharField(max_length=20, unique=True)  # "C-1001": A-Z, 0-9 and inner dashes
     legal_name = models.CharField(max_length=200)
     trading_name = models.CharField(max_length=200, blank=True)
@@ -131,6 +137,10 @@ class Customer(models.Model):
     document_language = models.CharField(max_length=5, blank=True)  # "en", "de", "fr"; empty = the entity's
     po_required = models.BooleanField(default=False)  # an invoice without a PO number is not issued
     invoice_approval_required = models.BooleanField(default=False)  # every invoice needs a second person
+    run_invoice_per = models.CharField(max_length=20, choices=InvoicePer.choices, default=InvoicePer.CUSTOMER)
+    run_creates_drafts = models.BooleanField(
+        default=False
+    )  # bill runs leave its invoices as drafts to review
     einvoice_endpoint_id = models.CharField(
         max_length=60, blank=True
     )  # "<scheme>:<id>", e.g. "0088:5798000000001"

@@ -79,6 +79,8 @@ class CustomerData:
     remittance_instructions: str = ""
     delivery_method: str = Customer.Delivery.EMAIL
     einvoice_endpoint_id: str = ""
+    run_invoice_per: str = Customer.InvoicePer.CUSTOMER
+    run_creates_drafts: bool | str = False
     parent_account_number: str = ""
     bill_to_parent: bool | str = False
     tags: list[str] | str = field(default_factory=list)
@@ -107,6 +109,8 @@ CUSTOMER_FIELDS = (
     "remittance_instructions",
     "delivery_method",
     "einvoice_endpoint_id",
+    "run_invoice_per",
+    "run_creates_drafts",
     "parent_account_number",
     "bill_to_parent",
     "tags",
@@ -321,6 +325,8 @@ CLEANERS: dict[str, Callable[[Any, str], Any]] = {
     "remittance_instructions": text_cleaner(2000, multiline=True),
     "delivery_method": choice_cleaner(Customer.Delivery),
     "einvoice_endpoint_id": clean_einvoice_endpoint,
+    "run_invoice_per": choice_cleaner(Customer.InvoicePer),
+    "run_creates_drafts": clean_bool,
     "parent_account_number": clean_parent_number,
     "bill_to_parent": clean_bool,
     "tags": clean_tags,
@@ -332,8 +338,9 @@ NEW_CUSTOMER: dict[str, Any] = {
     "tax_id": "", "tax_status": Customer.TaxStatus.TAXABLE.value, "exemption_certificate": "",
     "exemption_expires_on": None, "cycle": Customer.Cycle.MONTHLY.value, "cycle_day": None,
     "anniversary_on": None, "credit_limit": Decimal(0), "remittance_instructions": "",
-    "delivery_method": Customer.Delivery.EMAIL.value, "einvoice_endpoint_id": "", "parent_account_number": "",
-    "bill_to_parent": False, "tags": [], "notes": "",
+    "delivery_method": Customer.Delivery.EMAIL.value, "einvoice_endpoint_id": "",
+    "run_invoice_per": Customer.InvoicePer.CUSTOMER.value, "run_creates_drafts": False,
+    "parent_account_number": "", "bill_to_parent": False, "tags": [], "notes": "",
 }  # fmt: skip
 
 

@@ -12,8 +12,10 @@ class TimekeepingConfig(AppConfig):
         from billops.timekeeping.services import billing
         from billops.timekeeping.utbms import ensure_litigation_codes
 
-        register_source("time", billing.pending_time, billing.mark_time_billed)
-        register_source("expense", billing.pending_expenses, billing.mark_expenses_billed)
+        register_source("time", billing.pending_time, billing.mark_time_billed, billing.release_time)
+        register_source(
+            "expense", billing.pending_expenses, billing.mark_expenses_billed, billing.release_expenses
+        )
         post_migrate.connect(
             ensure_litigation_codes, sender=self, dispatch_uid="billops.timekeeping.litigation_codes"
         )

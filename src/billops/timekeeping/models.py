@@ -149,7 +149,7 @@ class WorkStatus(models.TextChoices):
     DRAFT = "draft"  # being recorded: may change or be deleted
     SUBMITTED = "submitted"  # waiting for a supervisor's approval; may still change
     APPROVED = "approved"  # billed by the next run that covers its date; may be written down or up
-    BILLED = "billed"  # on an issued invoice: locked
+    BILLED = "billed"  # on an invoice (issued, or a run's draft under review): locked
 
 
 class RecordedWork(models.Model):

@@ -149,7 +149,7 @@ def time_billable(entry: TimeEntry, book: RateBook) -> Billable:
         quantity=entry.hours, description=description, product_code=entry.matter.fee_product.code,
         unit="hour", service_start=entry.worked_on, service_end=entry.worked_on, reference=_reference(entry),
     )  # fmt: skip
-    group = f"matter:{entry.matter_id}"
+    group = f"matter {entry.matter.number}"
     rate = book.rate_for(entry)
     if rate is None:
         return Billable(
@@ -179,7 +179,7 @@ def expense_billable(expense: Expense) -> Billable:
     )  # fmt: skip
     return Billable(
         "expense", expense.pk, expense.customer_id, expense.incurred_on, line,
-        group=f"matter:{expense.matter_id}",
+        group=f"matter {expense.matter.number}",
     )  # fmt: skip
 
 

@@ -10,4 +10,4 @@ class UsageConfig(AppConfig):
         from billops.billing.services.billables import register_source
         from billops.usage import billables
 
-        register_source(billables.KIND, billables.pending, billables.mark_billed)
+        register_source(billables.KIND, billables.pending, billables.mark_billed, billables.release)

@@ -21,9 +21,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import cast
 
-from django.db.models import Count, Sum
+from django.db.models import Max, Q, Sum
 
-from billops.billing.services.billables import Billable
+from billops.billing.services.billables import Billable, BilledKey
 from billops.catalog.display import plain_decimal
 from billops.core.calendars import is_month_end, month_end, month_start
 from billops.core.db import insert_rows
@@ -49,7 +49,7 @@ class Difference:
 
 @dataclass(frozen=True, slots=True)
 class Billed:
-    parts: int
+    parts: int  # the highest part billed: a month's part 1 may be gone (its draft deleted) and part 2 kept
     quantity: Decimal
     amount: Decimal
     events: int
@@ -82,7 +82,7 @@ def pending(up_to: date, customer_ids: Collection[int] | None, lock: bool) -> li
         (row["charge_id"], row["month"]): Billed(row["parts"], row["quantity"], row["amount"], row["events"])
         for row in UsagePeriodBilling.objects.filter(charge__in=charges)
         .values("charge_id", "month")
-        .annotate(parts=Count("id"), quantity=Sum("quantity"), amount=Sum("amount"), events=Sum("events"))
+        .annotate(parts=Max("part"), quantity=Sum("quantity"), amount=Sum("amount"), events=Sum("events"))
     }
     items = []
     terms_by_charge: dict[int, Terms] = {}
@@ -161,3 +161,12 @@ def mark_billed(items: Sequence[Billable]) -> None:
             )
         )
     insert_rows(rows)
+
+
+def release(keys: Sequence[BilledKey]) -> None:
+    """A draft with these items was deleted: its months are billed for that much less, so the next run
+    bills the difference again (as the next part, never under a key that is still recorded)."""
+    found = Q(pk__in=[])
+    for key in keys:
+        found |= Q(charge_id=key.id, month=key.period, part=int(key.part or 1))
+    UsagePeriodBilling.objects.filter(found).delete()

@@ -3,7 +3,7 @@
 from billops.billing.models.charges import Charge
 from billops.billing.models.contracts import Contract, ContractPrice
 from billops.billing.models.orders import Delivery, OrderLine, SalesOrder
-from billops.billing.models.runs import BilledItem, BillRun, BillRunException, BillRunPartition
+from billops.billing.models.runs import BilledItem, BillRun, BillRunDraft, BillRunException, BillRunPartition
 from billops.billing.models.subscriptions import (
     Plan,
     PlanPhase,
@@ -13,7 +13,7 @@ from billops.billing.models.subscriptions import (
 )
 
 __all__ = [
-    "BillRun", "BillRunException", "BillRunPartition", "BilledItem", "Charge", "Contract", "ContractPrice",
-    "Delivery", "OrderLine", "Plan", "PlanPhase", "ProratedCharge", "SalesOrder", "Subscription",
-    "SubscriptionChange",
+    "BillRun", "BillRunDraft", "BillRunException", "BillRunPartition", "BilledItem", "Charge", "Contract",
+    "ContractPrice", "Delivery", "OrderLine", "Plan", "PlanPhase", "ProratedCharge", "SalesOrder",
+    "Subscription", "SubscriptionChange",
 ]  # fmt: skip

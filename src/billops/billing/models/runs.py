@@ -1,10 +1,13 @@
-"""Bill runs: their partitions, the customers they could not bill, and the record of what they billed."""
+"""Bill runs: their partitions, the customers they could not bill, the drafts they left for review, and
+the record of what they billed."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from billops.core.fields import AmountField, CurrencyField
 
 
 class BillRun(models.Model):
@@ -25,6 +28,8 @@ class BillRun(models.Model):
     customers_due = models.PositiveIntegerField(default=0)  # billed or listed: counted when it is done
     invoices_issued = models.PositiveIntegerField(default=0)
     totals = models.JSONField(default=dict)  # the issued invoices' totals per currency: {"EUR": "1234.50"}
+    drafts_created = models.PositiveIntegerField(default=0)  # left for review: see its `drafts`
+    draft_totals = models.JSONField(default=dict)  # the drafts' totals per currency
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -52,6 +57,32 @@ class BillRunException(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run}: customer {self.customer_id}: {self.message}"
+
+
+class BillRunDraft(models.Model):
+    """An invoice a bill run left as a draft for review instead of issuing it, and why. The row stays
+    when the draft is deleted (its work is then pending again), as a record of what the run did."""
+
+    class Reason(models.TextChoices):
+        CUSTOMER_SETTING = "customer_setting", "The customer's invoices are reviewed as drafts"
+        APPROVAL = "approval", "Needs a second person's approval"
+        UNUSUAL_AMOUNT = "unusual_amount", "Held: far above the customer's usual amount"
+
+    run = models.ForeignKey(BillRun, on_delete=models.CASCADE, related_name="drafts")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(
+        "invoicing.Invoice", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    message = models.CharField(max_length=500, blank=True)  # the approval rule, or the usual amount
+    currency = CurrencyField()
+    total = AmountField()
+
+    class Meta:
+        ordering = ["run", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.run}: draft for customer {self.customer_id} ({self.reason})"
 
 
 class BilledItem(models.Model):

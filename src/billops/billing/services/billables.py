@@ -28,6 +28,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Protocol, TypeVar
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -67,7 +68,8 @@ class Billable:
     # why it cannot be billed (no rate for a timekeeper, …): the run lists its customer as an exception
     problem: str = ""
     problem_field: str = ""
-    # items of different groups ("matter:4") go on separate invoices for customers invoiced per group
+    # items of different groups ("matter M-2026-001", "contract K-7") go on separate invoices for the
+    # customers invoiced per matter or contract; the group is that invoice's reference
     group: str = ""
 
     @property
@@ -76,26 +78,47 @@ class Billable:
         return f"{self.kind}:{self.id}{period}" + (f":{self.part}" if self.part else "")
 
 
+@dataclass(frozen=True, slots=True)
+class BilledKey:
+    """A billed item's key read back: what a source needs to make the item pending again."""
+
+    kind: str
+    id: int
+    period: date | None
+    part: str
+
+    @classmethod
+    def parse(cls, key: str) -> BilledKey:
+        kind, item_id, *rest = key.split(":")
+        period = date.fromisoformat(rest[0]) if rest else None
+        return cls(kind, int(item_id), period, rest[1] if len(rest) > 1 else "")
+
+
 # pending(up_to, customer_ids or None for all, lock) → the source's pending items
 PendingFunction = Callable[[date, Collection[int] | None, bool], Iterable[Billable]]
 MarkBilledFunction = Callable[[Sequence[Billable]], None]
+ReleaseFunction = Callable[[Sequence[BilledKey]], None]
 
 
 @dataclass(frozen=True, slots=True)
 class Source:
     pending: PendingFunction
     mark_billed: MarkBilledFunction
+    release: ReleaseFunction
 
 
 SOURCES: dict[str, Source] = {}
 
 
-def register_source(kind: str, pending: PendingFunction, mark_billed: MarkBilledFunction) -> None:
+def register_source(
+    kind: str, pending: PendingFunction, mark_billed: MarkBilledFunction, release: ReleaseFunction
+) -> None:
     """Let bill runs bill another kind of work. `pending` lists the items not yet billed up to a day
     (for some customers, or all); with `lock` it is inside the billing transaction and must keep other
     runs off the rows it read. `mark_billed` is called in the same transaction once the items are on
-    an issued invoice."""
-    SOURCES[kind] = Source(pending, mark_billed)
+    an invoice (issued, or a draft a run left for review); `release` makes billed items pending again
+    when such a draft is deleted."""
+    SOURCES[kind] = Source(pending, mark_billed, release)
 
 
 def _charge(charge: Charge) -> Billable:
@@ -153,6 +176,11 @@ def escalated(price: Decimal, percent: Decimal, years: int, currency: str) -> De
     for _ in range(years if percent else 0):
         price = round_money(price * (1 + percent / 100), currency).amount
     return price
+
+
+def contract_group(contract: Contract | None) -> str:
+    """The invoice a contract's work goes on for a customer invoiced per matter or contract."""
+    return f"contract {contract.number}" if contract else ""
 
 
 def contract_last_day(contract: Contract) -> date | None:
@@ -347,7 +375,7 @@ class SubscriptionBook:
         part = "" if share.start == share.period.start else str(share.state.change_id)
         return Billable(
             "subscription", subscription.pk, subscription.customer_id, share.start, line, share.period.start,
-            part,
+            part, group=contract_group(subscription.contract),
         )  # fmt: skip
 
 
@@ -425,7 +453,12 @@ def _trueups(
                 service_start=start, service_end=end,
                 reference=f"PO {contract.po_number}" if contract.po_number else "",
             )  # fmt: skip
-            found.append(Billable("contract_trueup", contract.pk, contract.customer_id, end, line, start))
+            found.append(
+                Billable(
+                    "contract_trueup", contract.pk, contract.customer_id, end, line, start,
+                    group=contract_group(contract),
+                )
+            )  # fmt: skip
     return found
 
 
@@ -439,7 +472,7 @@ def pending_prorated_charges(up_to: date, customer_ids: Collection[int] | None, 
     if lock:
         charges = charges.select_for_update(of=("self",))
     found = []
-    for charge in charges.select_related("plan__product__tax_code", "subscription"):
+    for charge in charges.select_related("plan__product__tax_code", "subscription__contract"):
         line = LineData(
             quantity=1, unit_price=charge.amount, description=charge.description,
             product_code=charge.plan.product.code, tax_code=charge.plan.product.tax_code.code,
@@ -449,7 +482,7 @@ def pending_prorated_charges(up_to: date, customer_ids: Collection[int] | None, 
         found.append(
             Billable(
                 "subscription_change", charge.change_id, charge.customer_id, charge.service_start, line,
-                charge.period_start, source_ref=charge.pk,
+                charge.period_start, source_ref=charge.pk, group=contract_group(charge.subscription.contract),
             )
         )  # fmt: skip
     return found
@@ -459,6 +492,14 @@ def mark_prorated_charges_billed(items: Sequence[Billable]) -> None:
     ProratedCharge.objects.filter(pk__in=[item.source_ref for item in items]).update(
         status=ProratedCharge.Status.BILLED
     )
+
+
+def release_prorated_charges(keys: Sequence[BilledKey]) -> None:
+    """Pending again: the prorated charge of each change for each period."""
+    found = Q(pk__in=[])
+    for key in keys:
+        found |= Q(change_id=key.id, period_start=key.period)
+    ProratedCharge.objects.filter(found).update(status=ProratedCharge.Status.PENDING)
 
 
 def _po(subscription: Subscription) -> str:
@@ -500,15 +541,39 @@ def pending(
     return by_customer
 
 
-def mark_billed(items: Sequence[Billable]) -> None:
-    """The items are on an issued invoice: pending no more (a subscription period by its billed-item key)."""
-    by_kind: dict[str, list[Billable]] = defaultdict(list)
+class _Kinded(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def id(self) -> int: ...
+
+
+K = TypeVar("K", bound=_Kinded)
+
+
+def _by_kind(items: Iterable[K], built_in_status: str) -> dict[str, list[K]]:
+    """The items by kind, with the built-in kinds' charges and deliveries set to `built_in_status` (they
+    say themselves whether they are billed)."""
+    by_kind: dict[str, list[K]] = defaultdict(list)
     for item in items:
         by_kind[item.kind].append(item)
-    Charge.objects.filter(pk__in=[item.id for item in by_kind["charge"]]).update(status=Charge.Status.BILLED)
-    Delivery.objects.filter(pk__in=[item.id for item in by_kind["delivery"]]).update(
-        status=Delivery.Status.BILLED
-    )
+    Charge.objects.filter(pk__in=[item.id for item in by_kind["charge"]]).update(status=built_in_status)
+    Delivery.objects.filter(pk__in=[item.id for item in by_kind["delivery"]]).update(status=built_in_status)
+    return by_kind
+
+
+def mark_billed(items: Sequence[Billable]) -> None:
+    """The items are on an invoice: pending no more (a subscription period by its billed-item key)."""
+    by_kind = _by_kind(items, Charge.Status.BILLED)
     for kind, source in SOURCES.items():
         if by_kind[kind]:
             source.mark_billed(by_kind[kind])
+
+
+def release(keys: Sequence[str]) -> None:
+    """The billed items of a deleted draft are pending again. A subscription period or a true-up is
+    pending once its billed-item record is gone (the caller deletes it); the others are marked."""
+    by_kind = _by_kind((BilledKey.parse(key) for key in keys), Charge.Status.PENDING)
+    for kind, source in SOURCES.items():
+        if by_kind[kind]:
+            source.release(by_kind[kind])

@@ -6,22 +6,25 @@ A run for a month:
    is found out as its chunk is billed, under its lock (reading everything pending twice would cost a
    large run a fifth of its time);
 2. `run_partition` bills a partition's customers a chunk at a time, each chunk in a transaction of its
-   own: locks the chunk's customers, takes their pending work, prices it as one invoice per customer
-   dated `invoice_date` with the invoicing engine, issues them all at once (`issue_documents`), and
-   records one `BilledItem` per item of work, whose unique key makes the database refuse to bill an
-   item twice. If a chunk fails as a whole (a closed period, a database error), its customers are
-   billed again one by one, each in its own transaction, so only a customer at fault is left out;
-3. a customer it cannot bill (credit hold, an invoice that needs approval, a missing tax rate) is listed
-   as an exception with the reason; nothing of it is billed and the run carries on;
+   own: locks the chunk's customers, takes their pending work, prices it as each customer's invoices
+   dated `invoice_date` with the invoicing engine (`planning.plan_customer`: one per customer, or per
+   matter or contract), issues them all at once (`issue_documents`) but for those it leaves as drafts
+   for review (`BillRunDraft`), and records one `BilledItem` per item of work, whose unique key makes
+   the database refuse to bill an item twice. If a chunk fails as a whole (a closed period, a database
+   error), its customers are billed again one by one, each in its own transaction, so only a customer
+   at fault is left out;
+3. a customer it cannot bill (credit hold, a missing tax rate, a timekeeper without a rate) is listed as
+   an exception with the reason; nothing of it is billed and the run carries on;
 4. when the last partition is done, the run gets its counts and totals: the customers due are those it
    billed or listed, as in its preview.
 
 A partition can run again after a crash: customers billed before it have nothing pending any more.
+Deleting a draft a run left makes its work pending again (`services.releases`).
 `services.execution` carries a run out, in this process or on Celery workers.
 
-`preview_run` does 1 and the pricing of 2 with the same functions and writes nothing, so a run right
-after its preview produces exactly the invoices the preview showed. Running a month again bills nothing
-new: what was billed is no longer pending.
+`preview_run` does 1 and the planning of 2 with the same functions and writes nothing, so a run right
+after its preview produces exactly the invoices (and drafts) the preview showed. Running a month again
+bills nothing new: what was billed is no longer pending.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -44,29 +48,21 @@ from billops.access import clock
 from billops.access.models import User
 from billops.access.permissions import require_permission
 from billops.audit.services import record_event
-from billops.billing.models import BilledItem, BillRun, BillRunException, BillRunPartition
+from billops.billing.models import BilledItem, BillRun, BillRunDraft, BillRunException, BillRunPartition
 from billops.billing.services import billables
-from billops.billing.services.billables import Billable
 from billops.billing.services.contracts import settle_contract_terms
+from billops.billing.services.planning import PlannedInvoice, plan_customer, usual_amounts
 from billops.core.calendars import month_end
 from billops.core.db import insert_rows
 from billops.core.errors import DomainError, InvalidInput
 from billops.core.memo import reference_data_cached
 from billops.core.money import round_money
 from billops.customers.models import Customer
-from billops.customers.selectors import get_customer
-from billops.invoicing.errors import WrongStatus
-from billops.invoicing.models import BillingEntity, Invoice, InvoiceLine, InvoiceTax
+from billops.invoicing.models import Invoice, InvoiceStatus
 from billops.invoicing.selectors import get_entity
 from billops.invoicing.services.bulk import issue_documents
-from billops.invoicing.services.drafts import build_lines, document_for, save_priced
-from billops.invoicing.services.lines import calculate, clean_document_date
-from billops.invoicing.services.workflow import (
-    approval_reason,
-    issue_document,
-    pre_issue_checks,
-    refuse_blocking,
-)
+from billops.invoicing.services.drafts import invoice_state, save_priced
+from billops.invoicing.services.lines import clean_document_date
 
 logger = logging.getLogger(__name__)
 PARTITION_SIZE = 500  # customers per partition: the unit a worker takes and a resume re-runs
@@ -97,17 +93,6 @@ def parse_period(period: str) -> date:
 
 
 @dataclass
-class PlannedInvoice:
-    """One customer's invoice as the run would issue it: priced, taxed, not written."""
-
-    customer: Customer
-    invoice: Invoice
-    lines: list[InvoiceLine]
-    taxes: list[InvoiceTax]
-    items: list[Billable]  # what each line bills, in line order
-
-
-@dataclass
 class RunException:
     customer: Customer
     field: str
@@ -120,11 +105,28 @@ class RunPreview:
     period_end: date
     invoice_date: date
     customers_due: int
-    invoices: list[PlannedInvoice] = field(default_factory=list)
+    invoices: list[PlannedInvoice] = field(default_factory=list)  # issued and left as drafts, in order
     exceptions: list[RunException] = field(default_factory=list)
 
     def totals(self) -> dict[str, Decimal]:
-        return _totals((planned.invoice.currency, planned.invoice.total) for planned in self.invoices)
+        """The totals of the invoices the run would issue, per currency."""
+        return _totals(
+            (planned.invoice.currency, planned.invoice.total)
+            for planned in self.invoices
+            if not planned.draft_reason
+        )
+
+    def draft_totals(self) -> dict[str, Decimal]:
+        """The totals of those it would leave as drafts for review."""
+        return _totals(
+            (planned.invoice.currency, planned.invoice.total)
+            for planned in self.invoices
+            if planned.draft_reason
+        )
+
+    @property
+    def drafts(self) -> list[PlannedInvoice]:
+        return [planned for planned in self.invoices if planned.draft_reason]
 
 
 def _totals(amounts: Iterable[tuple[str, Decimal]]) -> dict[str, Decimal]:
@@ -132,33 +134,6 @@ def _totals(amounts: Iterable[tuple[str, Decimal]]) -> dict[str, Decimal]:
     for currency, total in amounts:
         by_currency[currency] += total
     return {currency: round_money(total, currency).amount for currency, total in sorted(by_currency.items())}
-
-
-def plan_invoice(
-    customer: Customer,
-    items: Sequence[Billable],
-    invoice_date: date,
-    actor: User,
-    entity: BillingEntity | None = None,
-) -> PlannedInvoice:
-    """Price a customer's pending work as one invoice in memory, refused as the run would refuse it: a
-    blocking pre-issue check (credit hold, …), an item its source could not price, or an invoice that
-    needs approval."""
-    for item in items:
-        if item.problem:
-            raise InvalidInput(item.problem, field=item.problem_field or item.kind)
-    invoice = document_for(
-        customer=customer, entity=entity or get_entity(), actor=actor, issued_on=invoice_date
-    )
-    lines = build_lines(invoice, [item.line for item in items], is_new=True)
-    taxes = calculate(invoice, lines)
-    refuse_blocking(pre_issue_checks(invoice, lines))
-    reason = approval_reason(invoice)
-    if reason:
-        raise WrongStatus(
-            f"a bill run does not issue an invoice that needs approval: {reason}", field="approval"
-        )
-    return PlannedInvoice(customer, invoice, lines, taxes, list(items))
 
 
 def _clean_dates(period: str, invoice_date: date | None) -> tuple[date, date, date]:
@@ -175,10 +150,13 @@ def preview_run(*, period: str, actor: User, invoice_date: date | None = None) -
     customers = list(due_customers(start).filter(pk__in=list(pending)).order_by("account_number"))
     preview = RunPreview(start, end, on, customers_due=len(customers))
     entity = get_entity()
+    usual = usual_amounts([customer.pk for customer in customers])
     with reference_data_cached():
         for customer in customers:
             try:
-                preview.invoices.append(plan_invoice(customer, pending[customer.pk], on, actor, entity))
+                preview.invoices.extend(
+                    plan_customer(customer, pending[customer.pk], on, actor, entity, usual)
+                )
             except DomainError as exc:
                 preview.exceptions.append(RunException(customer, exc.field or "", exc.message))
     return preview
@@ -186,14 +164,16 @@ def preview_run(*, period: str, actor: User, invoice_date: date | None = None) -
 
 @transaction.atomic(durable=True)
 def _bill_chunk(run: BillRun, customer_ids: Sequence[int], actor: User) -> None:
-    """Issue the invoices of a chunk of the run's customers at once, and list the customers it could not
-    bill; a customer with nothing pending any more (billed by an earlier attempt) is skipped."""
+    """Bill a chunk of the run's customers at once: issue their invoices, save those left for review as
+    drafts, and list the customers it could not bill; a customer with nothing pending any more (billed by
+    an earlier attempt) is skipped."""
     # locked in id order, as every chunk does: two chunks never wait for each other in a circle
     locked = Customer.objects.select_for_update(of=("self",)).select_related("terms").order_by("pk")
     customers = {customer.pk: customer for customer in locked.filter(pk__in=customer_ids)}
     prefetch_related_objects(list(customers.values()), "addresses")
     pending = billables.pending(run.period_end, customer_ids=customer_ids, lock=True)
     entity = get_entity()
+    usual = usual_amounts(list(pending))
     planned: list[PlannedInvoice] = []
     refused: list[BillRunException] = []
     with reference_data_cached():
@@ -202,7 +182,9 @@ def _bill_chunk(run: BillRun, customer_ids: Sequence[int], actor: User) -> None:
                 continue
             customer = customers[customer_id]
             try:
-                planned.append(plan_invoice(customer, pending[customer_id], run.invoice_date, actor, entity))
+                planned.extend(
+                    plan_customer(customer, pending[customer_id], run.invoice_date, actor, entity, usual)
+                )
             except DomainError as exc:
                 refused.append(
                     BillRunException(
@@ -210,10 +192,11 @@ def _bill_chunk(run: BillRun, customer_ids: Sequence[int], actor: User) -> None:
                     )
                 )
         issue_documents(
-            [(plan.invoice, plan.lines, plan.taxes) for plan in planned],
+            [(plan.invoice, plan.lines, plan.taxes) for plan in planned if not plan.draft_reason],
             actor=actor,
             issued_on=run.invoice_date,
         )
+    drafts = [_save_draft(run, plan, actor) for plan in planned if plan.draft_reason]
     insert_rows(
         [
             BilledItem(
@@ -228,8 +211,30 @@ def _bill_chunk(run: BillRun, customer_ids: Sequence[int], actor: User) -> None:
         ]
     )
     billables.mark_billed([item for plan in planned for item in plan.items])
+    BillRunDraft.objects.bulk_create(drafts)
     BillRunException.objects.filter(run=run, customer_id__in=customer_ids).delete()  # an earlier attempt's
     BillRunException.objects.bulk_create(refused)
+
+
+def _save_draft(run: BillRun, plan: PlannedInvoice, actor: User) -> BillRunDraft:
+    """Write a planned invoice as a draft for review (submitted, when it needs approval), audited."""
+    invoice = plan.invoice
+    if plan.draft_reason == BillRunDraft.Reason.APPROVAL:
+        invoice.status, invoice.approval_required = InvoiceStatus.SUBMITTED, True
+        invoice.submitted_by, invoice.submitted_at = actor, timezone.now()
+    save_priced(invoice, plan.lines, plan.taxes)
+    after: dict[str, Any] = {
+        **invoice_state(invoice),
+        "bill_run": run.pk,
+        "draft_reason": plan.draft_reason,
+        "draft_message": plan.draft_message,
+        "lines": len(plan.lines),
+    }
+    record_event(actor=actor, action="invoice.draft_created", target=invoice, after=after)
+    return BillRunDraft(
+        run=run, customer=plan.customer, invoice=invoice, reason=plan.draft_reason,
+        message=plan.draft_message[:500], currency=invoice.currency, total=invoice.total,
+    )  # fmt: skip
 
 
 def _bill_each(run: BillRun, customer_ids: Sequence[int], actor: User) -> None:
@@ -237,29 +242,9 @@ def _bill_each(run: BillRun, customer_ids: Sequence[int], actor: User) -> None:
     exception and the others are billed."""
     for customer_id in customer_ids:
         try:
-            _bill_customer(run, customer_id, actor)
+            _bill_chunk(run, [customer_id], actor)
         except DomainError as exc:
             _record_exception(run, customer_id, exc)
-
-
-@transaction.atomic(durable=True)
-def _bill_customer(run: BillRun, customer_id: int, actor: User) -> Invoice | None:
-    """Issue the customer's invoice of the run, or nothing if it has nothing pending any more (billed
-    already by an earlier attempt of its partition, or by another run)."""
-    customer = get_customer(customer_id, for_update=True)
-    items = billables.pending(run.period_end, customer_ids=[customer.pk], lock=True).get(customer.pk, [])
-    if not items:
-        return None
-    planned = plan_invoice(customer, items, run.invoice_date, actor)
-    invoice = save_priced(planned.invoice, planned.lines, planned.taxes)
-    issue_document(invoice, actor=actor, issued_on=run.invoice_date)
-    BilledItem.objects.bulk_create(
-        BilledItem(key=item.key, customer=customer, invoice=invoice, line_no=line.line_no, run=run)
-        for item, line in zip(planned.items, invoice.lines.all(), strict=True)
-    )
-    billables.mark_billed(items)
-    BillRunException.objects.filter(run=run, customer=customer).delete()  # listed by an earlier attempt
-    return invoice
 
 
 @transaction.atomic(durable=True)
@@ -357,11 +342,17 @@ def close_when_complete(run_id: int) -> None:
     ):
         return
     billed = BilledItem.objects.filter(run=run)
-    issued = Invoice.objects.filter(pk__in=billed.values("invoice_id"))
+    drafts = run.drafts.filter(invoice__isnull=False)
+    issued = Invoice.objects.filter(pk__in=billed.values("invoice_id")).exclude(
+        pk__in=drafts.values("invoice_id")
+    )
     run.invoices_issued = issued.count()
     run.customers_due = billed.values("customer_id").distinct().count() + run.exceptions.count()
     amounts = issued.values("currency").annotate(total=Sum("total")).values_list("currency", "total")
     run.totals = {currency: str(total) for currency, total in _totals(amounts).items()}
+    run.drafts_created = run.drafts.count()
+    draft_amounts = run.drafts.values("currency").annotate(sum=Sum("total")).values_list("currency", "sum")
+    run.draft_totals = {currency: str(total) for currency, total in _totals(draft_amounts).items()}
     run.status, run.finished_at = BillRun.Status.DONE, timezone.now()
     run.save()
     record_event(
@@ -370,7 +361,9 @@ def close_when_complete(run_id: int) -> None:
         target=run,
         after={
             "invoices_issued": run.invoices_issued,
+            "drafts_created": run.drafts_created,
             "exceptions": run.exceptions.count(),
             "totals": run.totals,
+            "draft_totals": run.draft_totals,
         },
     )

@@ -43,7 +43,7 @@ from billops.core.errors import CurrencyMismatch, Duplicate, InvalidInput, NotFo
 from billops.core.money import round_money
 from billops.customers.selectors import get_customer
 from billops.invoicing.errors import WrongStatus
-from billops.invoicing.models import Invoice, InvoiceStatus
+from billops.invoicing.models import EDITABLE_STATUSES, Invoice, InvoiceStatus
 from billops.invoicing.selectors import get_invoice
 from billops.invoicing.services.corrections import CreditLine, credit_document
 from billops.invoicing.services.lines import clean_document_date, clean_price, clean_quantity, clean_text
@@ -443,6 +443,12 @@ def _credit(
         if invoice.status == InvoiceStatus.VOID:
             raise WrongStatus(
                 f"{invoice}, which billed {subscription}, is void: nothing on it is credited", field="status"
+            )
+        if invoice.status in EDITABLE_STATUSES:
+            raise WrongStatus(
+                f"{invoice}, which billed {subscription}, is a bill run's draft under review: issue it, or "
+                "delete it so the next run bills the period as changed, then make the change",
+                field="status",
             )
         notes.append(
             credit_document(invoice, reason=reason, actor=actor, lines=lines, issued_on=clock.today())

@@ -6,7 +6,7 @@ for exactly what was approved.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -297,12 +297,25 @@ def remove_line(*, invoice_id: int, line_no: int, actor: User) -> Invoice:
     return invoice
 
 
+# what other apps do before a draft goes, in its transaction: billing makes a run's work pending again
+DraftReleaseHook = Callable[[Invoice, User], None]
+_DRAFT_RELEASE_HOOKS: list[DraftReleaseHook] = []
+
+
+def register_draft_release(hook: DraftReleaseHook) -> None:
+    if hook not in _DRAFT_RELEASE_HOOKS:
+        _DRAFT_RELEASE_HOOKS.append(hook)
+
+
 @transaction.atomic(durable=True)
 def delete_draft(*, invoice_id: int, actor: User) -> None:
-    """Throw a draft away; it never had a number, so nothing is lost from a series."""
+    """Throw a draft away; it never had a number, so nothing is lost from a series. What a bill run put
+    on it is pending again (the hooks registered by other apps)."""
     require_permission(actor, "invoicing.edit_drafts")
     invoice = locked_draft(invoice_id)
     before = {**invoice_state(invoice), "lines": [line_state(line) for line in invoice.lines.all()]}
+    for hook in _DRAFT_RELEASE_HOOKS:
+        hook(invoice, actor)
     record_event(actor=actor, action="invoice.draft_deleted", target=invoice, before=before)
     invoice.taxes.all().delete()
     invoice.lines.all().delete()

@@ -1,5 +1,6 @@
 """The time and expense sources of the bill runs (registered in `apps.py`): what is approved and not
-billed yet, and marking it billed once it is on an issued invoice. Constant queries per call."""
+billed yet, and marking it billed once it is on an invoice, and pending again when a run's draft
+is deleted. Constant queries per call."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from billops.billing.services.billables import Billable
+from billops.billing.services.billables import Billable, BilledKey
 from billops.timekeeping.models import Expense, TimeEntry, WorkStatus
 from billops.timekeeping.pricing import approved_expenses, approved_time
 
@@ -41,3 +42,14 @@ def mark_expenses_billed(items: Sequence[Billable]) -> None:
     Expense.objects.filter(pk__in=[item.id for item in items]).update(
         status=WorkStatus.BILLED, billed_at=timezone.now()
     )
+
+
+def release_time(keys: Sequence[BilledKey]) -> None:
+    """The draft the entries were on was deleted: approved again, open to write-downs and edits."""
+    TimeEntry.objects.filter(pk__in=[key.id for key in keys]).update(
+        status=WorkStatus.APPROVED, billed_at=None, billed_rate=None
+    )
+
+
+def release_expenses(keys: Sequence[BilledKey]) -> None:
+    Expense.objects.filter(pk__in=[key.id for key in keys]).update(status=WorkStatus.APPROVED, billed_at=None)
