@@ -192,8 +192,9 @@ def run_months(months: int, actor: Any) -> list[dict[str, Any]]:
         started = time.perf_counter()
         run = start_run(period=f"{period_start:%Y-%m}", actor=actor)
         seconds = time.perf_counter() - started
-        if run.status != BillRun.Status.DONE or run.exceptions.exists():
+        if run.status != BillRun.Status.DONE or run.exceptions.exists() or run.drafts_created:
             problems = list(run.exceptions.values_list("message", flat=True)[:5])
+            problems += list(run.drafts.values_list("message", flat=True)[:5])  # every invoice is issued
             raise RuntimeError(f"the run of {period_start:%Y-%m} ended {run.status}: {problems}")
         figures.append(
             {"period": f"{period_start:%Y-%m}", "invoices": run.invoices_issued, "seconds": seconds}

@@ -75,7 +75,8 @@ def preview_rows(preview: RunPreview) -> list[tuple[Any, ...]]:
 
 def written_rows(run: BillRun) -> list[tuple[Any, ...]]:
     invoices = Invoice.objects.filter(pk__in=BilledItem.objects.filter(run=run).values("invoice_id"))
-    ordered = invoices.select_related("customer").order_by("customer__account_number")
+    # a customer invoiced per matter or contract has an invoice per group, planned in reference order
+    ordered = invoices.select_related("customer").order_by("customer__account_number", "reference")
     return [row(invoice, line) for invoice in ordered for line in invoice.lines.order_by("line_no")]
 
 
