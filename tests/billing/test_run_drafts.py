@@ -21,7 +21,7 @@ from billops.billing.services.execution import start_run
 from billops.billing.services.orders import create_order, record_delivery
 from billops.billing.services.runs import preview_run
 from billops.billing.services.subscriptions import PhaseData, change_subscription, create_plan, subscribe
-from billops.cli.invariants import check_all
+from billops.cli.invariants import check_all, counts
 from billops.customers.models import Customer
 from billops.invoicing.errors import WrongStatus
 from billops.invoicing.models import Invoice, InvoiceStatus
@@ -133,6 +133,7 @@ def test_a_customer_reviewing_drafts_gets_a_draft_its_work_billed_once_and_issue
         ]
     )  # fmt: skip
     assert TimeEntry.objects.get(pk=every_kind["time"].pk).status == WorkStatus.BILLED  # locked on the draft
+    assert counts()["run_drafts_to_review"] == 1
     # the month run again bills nothing new: the draft holds it
     again = start_run(period=MARCH, actor=clerk, invoice_date=APRIL_FIRST)
     assert (again.invoices_issued, again.drafts_created, billed_keys(customer)) == (0, 0, keys)
@@ -141,6 +142,7 @@ def test_a_customer_reviewing_drafts_gets_a_draft_its_work_billed_once_and_issue
     issued = issue_invoice(invoice_id=invoice.pk, actor=make_user(Role.SUPERVISOR))
     assert issued.status == InvoiceStatus.ISSUED and issued.number == "INV-2026-000001"
     assert list(march.drafts.values_list("invoice__status", flat=True)) == ["issued"]
+    assert counts()["run_drafts_to_review"] == 0
     all_ok()
 
 

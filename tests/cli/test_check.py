@@ -127,6 +127,7 @@ def test_a_book_built_through_the_services_passes_every_invariant(book: Book) ->
         # 2 users, 3 customers, 3 opening balances, 1 close, 1 manual entry, 1 reversal
         "audit_events": 11,
         "bill_runs": 0,
+        "run_drafts_to_review": 0,
         "billed_subscription_periods": 0,
         "billed_usage": 0,
         "billed_deliveries": 0,

@@ -308,7 +308,8 @@ def _year_summary(console: Console, year: DemoYear) -> None:
         f"Bill runs: {year.runs} runs issued {year.invoices} invoices (billing {kinds}); "
         f"{year.run_exceptions} run exceptions (credit holds, a timekeeper without a rate, …), "
         f"{year.run_drafts} invoices left by the runs as drafts for review (far above the usual amount, "
-        "or needing approval)."
+        f"or needing approval), {year.drafts_issued} of them reviewed and issued the month after (the last "
+        "run's are left to review)."
     )
     work, time = year.work, year.time
     console.print(

@@ -31,6 +31,9 @@ from billops.cli.demo_time import LEGAL_CLIENTS, DemoTime, TimeFigures
 from billops.cli.demo_work import DemoWork, WorkFigures
 from billops.core.calendars import add_months, month_end
 from billops.customers.models import Customer
+from billops.invoicing.models import InvoiceStatus
+from billops.invoicing.selectors import get_invoice
+from billops.invoicing.services.workflow import approve_invoice, issue_invoice, submit_invoice
 from billops.ledger.services import close_period
 
 FIRST_MONTH = date(2026, 1, 1)
@@ -54,6 +57,7 @@ class DemoYear:
     invoices: int = 0  # issued by the bill runs
     run_exceptions: int = 0  # customers a run could not bill, summed over the runs
     run_drafts: int = 0  # invoices a run left as drafts for review (held, or needing approval)
+    drafts_issued: int = 0  # of those, reviewed and issued in the month after their run
     invoices_by_kind: dict[str, int] = field(default_factory=dict)  # invoices billing each kind of work
     credit_notes: int = 0
     voids: int = 0
@@ -114,6 +118,8 @@ def build_demo_year(
             elif index and calendar[index - 1] == trainee_month:
                 time.set_trainee_rate()
             if last_run is not None:
+                if not current:  # the last run's drafts are left for the demo's clerk to review
+                    year.drafts_issued += review_drafts(last_run, clerk, supervisor)
                 credit_notes, voids = correct_run(rng, _invoices_of(last_run), mid, clerk)
                 year.credit_notes, year.voids = year.credit_notes + credit_notes, year.voids + voids
             end = today if current else month_end(month)
@@ -148,6 +154,21 @@ def _bill_month(month: date, admin: User, clerk: User, supervisor: User, year: D
     close_period(start_on=month, actor=supervisor)
     year.months_closed.append(f"{month:%Y-%m}")
     return run
+
+
+def review_drafts(run: BillRun, clerk: User, supervisor: User) -> int:
+    """The clerk reviews the drafts the run left and issues each: submitted, approved by the supervisor
+    when it needs approval, then issued with its planned date. Returns how many."""
+    issued = 0
+    for invoice_id in run.drafts.filter(invoice__isnull=False).values_list("invoice_id", flat=True):
+        invoice = get_invoice(invoice_id)
+        if invoice.status == InvoiceStatus.DRAFT:
+            invoice = submit_invoice(invoice_id=invoice_id, actor=clerk)
+        if invoice.status == InvoiceStatus.SUBMITTED:
+            approve_invoice(invoice_id=invoice_id, actor=supervisor)
+        issue_invoice(invoice_id=invoice_id, actor=clerk)
+        issued += 1
+    return issued
 
 
 def _invoices_of(run: BillRun) -> list[int]:

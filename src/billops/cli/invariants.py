@@ -17,11 +17,11 @@ from rich.table import Table
 from billops.access.models import ApiToken, User
 from billops.audit.models import AuditEvent
 from billops.audit.selectors import verify_chain
-from billops.billing.models import BilledItem, BillRun
+from billops.billing.models import BilledItem, BillRun, BillRunDraft
 from billops.customers import selectors as customers
 from billops.customers.models import OpeningBalance
 from billops.invoicing import selectors as invoicing
-from billops.invoicing.models import DocumentType, NumberSeries
+from billops.invoicing.models import EDITABLE_STATUSES, DocumentType, NumberSeries
 from billops.ledger import selectors as ledger
 from billops.ledger.accounts import Purpose
 from billops.ledger.models import Account, AccountingPeriod, JournalEntry, JournalLine
@@ -275,6 +275,8 @@ def counts() -> dict[str, int]:
         "journal_lines": JournalLine.objects.count(),
         "audit_events": AuditEvent.objects.count(),
         "bill_runs": BillRun.objects.count(),
+        # invoices bill runs left as drafts that nobody has issued or deleted yet
+        "run_drafts_to_review": BillRunDraft.objects.filter(invoice__status__in=EDITABLE_STATUSES).count(),
         **billed,
     }
 
