@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "billops.billing",
     "billops.usage",
     "billops.timekeeping",
+    "billops.payments",
     "billops.web",
     "billops.cli",
     "ninja",  # serves the API docs UI from its own package instead of a CDN

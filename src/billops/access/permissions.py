@@ -44,6 +44,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "time.set_rates": frozenset({SUPERVISOR}),
     "time.record": frozenset({CLERK, SUPERVISOR}),  # time and expenses, for any timekeeper
     "time.approve": frozenset({SUPERVISOR}),  # approve, reject, write down or up
+    "payments.manage_bank_accounts": frozenset({SUPERVISOR}),
+    "payments.post": frozenset({CLERK, SUPERVISOR}),  # receipts
+    "payments.apply": frozenset({CLERK, SUPERVISOR}),  # cash application, and taking it back
     "access.manage_users": frozenset(),
     "access.set_clock": frozenset(),  # the test clock: admins only
     "access.manage_own_tokens": frozenset({CLERK, COLLECTOR, SUPERVISOR}),

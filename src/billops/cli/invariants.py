@@ -25,6 +25,7 @@ from billops.invoicing.models import EDITABLE_STATUSES, DocumentType, NumberSeri
 from billops.ledger import selectors as ledger
 from billops.ledger.accounts import Purpose
 from billops.ledger.models import Account, AccountingPeriod, JournalEntry, JournalLine
+from billops.payments import selectors as payments
 
 # Audit actions that move money: each must have posted exactly one journal entry.
 MONEY_MOVING_ACTIONS = frozenset({
@@ -32,6 +33,9 @@ MONEY_MOVING_ACTIONS = frozenset({
     "ledger.entry_reversed",
     "customers.opening_balance_posted",
     "invoice.issued",
+    "receipt.posted",
+    "receipt.applied",
+    "receipt.unapplied",
     "credit_note.issued",
     "debit_note.issued",
     "invoice.voided",
@@ -76,7 +80,6 @@ def receivables_match_control() -> dict[str, Any]:
     """I2: open items of the receivables subledger = the AR control account; unapplied cash likewise."""
     problems: list[str] = []
     receivables = Account.objects.get(purpose=Purpose.RECEIVABLES)
-    unapplied = Account.objects.get(purpose=Purpose.UNAPPLIED_CASH)
     control = ledger.balances_by_currency(account=receivables)
     by_customer_items = _open_items_by_customer()
     subledger: dict[str, Decimal] = defaultdict(Decimal)
@@ -102,18 +105,35 @@ def receivables_match_control() -> dict[str, Any]:
         f"journal entry {entry_id} line {line_no} posts to receivables {receivables.code} without a customer"
         for entry_id, line_no in orphans.values_list("entry_id", "line_no")
     ]
-    # no receipt is unapplied until cash application exists, so the account must be empty
-    for currency, balance in ledger.balances_by_currency(account=unapplied).items():
-        if balance != 0:
-            problems.append(
-                f"{currency}: unapplied cash account {unapplied.code} holds {balance}, "
-                "but no receipt is unapplied"
-            )
+    problems += _unapplied_matches_control()
     return _result(
         problems,
         receivables={currency: str(amount) for currency, amount in sorted(control.items())},
         open_items={currency: str(amount) for currency, amount in sorted(subledger.items())},
     )
+
+
+def _unapplied_matches_control() -> list[str]:
+    """Receipts' unapplied amounts = the unapplied cash account (a liability: its credits), per currency
+    and per customer."""
+    code = Account.objects.get(purpose=Purpose.UNAPPLIED_CASH).code
+    receipts = payments.unapplied_by_customer()
+    gl = {key: -amount for key, amount in ledger.control_by_customer(Purpose.UNAPPLIED_CASH).items()}
+    problems = []
+    for currency in sorted({currency for _, currency in receipts} | {currency for _, currency in gl}):
+        held = sum((amount for (_, c), amount in receipts.items() if c == currency), Decimal(0))
+        posted = sum((amount for (_, c), amount in gl.items() if c == currency), Decimal(0))
+        if held != posted:
+            problems.append(
+                f"{currency}: receipts hold {held} unapplied ≠ unapplied cash account {code} {posted}"
+            )
+    for key in sorted(set(receipts) | set(gl), key=lambda pair: (pair[0] or 0, pair[1])):
+        held, posted = receipts.get(key, Decimal(0)), gl.get(key, Decimal(0))
+        if held != posted:
+            problems.append(
+                f"customer {key[0]} {key[1]}: receipts hold {held} unapplied ≠ its unapplied cash {posted}"
+            )
+    return problems
 
 
 def _open_items_by_customer() -> dict[tuple[int | None, str], Decimal]:

@@ -183,7 +183,15 @@ def receivables_by_customer(
 
     Positive = the customer owes us; a None customer id collects receivables posted without one.
     """
-    lines = JournalLine.objects.filter(account=control_account(RECEIVABLES))
+    return control_by_customer(RECEIVABLES, currency=currency, as_of=as_of, customer_id=customer_id)
+
+
+def control_by_customer(
+    purpose: str, *, currency: str | None = None, as_of: date | None = None, customer_id: int | None = None
+) -> dict[tuple[int | None, str], Decimal]:
+    """A control account (receivables, unapplied cash) split by (customer id, currency): debits less
+    credits of its journal lines; a None customer id collects lines posted without one."""
+    lines = JournalLine.objects.filter(account=control_account(purpose))
     if currency:
         lines = lines.filter(currency=currency)
     if as_of is not None:

@@ -1,0 +1,136 @@
+"""Money received from customers and where it went: bank accounts, receipts, and their applications to
+invoices and opening balances."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from billops.core.fields import AmountField, CurrencyField
+
+
+class BankAccount(models.Model):
+    """One of our bank accounts: receipts into it post to its ledger account (bank clearing by default)."""
+
+    code = models.CharField(max_length=20, unique=True)  # "MAIN-EUR"
+    name = models.CharField(max_length=100)
+    currency = CurrencyField()
+    number = models.CharField(max_length=40, unique=True)  # IBAN or account number, compacted
+    bic = models.CharField(max_length=11, blank=True)
+    ledger_account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.currency})"
+
+
+class Receipt(models.Model):
+    """Money a customer paid into one of our bank accounts. It posts bank (debit) against unapplied
+    cash (credit) and stays unapplied, in whole or in part, until applied to invoices."""
+
+    class Method(models.TextChoices):
+        CHEQUE = "cheque", "Cheque"
+        ACH = "ach", "ACH"
+        WIRE = "wire", "Wire transfer"
+        CARD = "card", "Card"
+        CASH = "cash", "Cash"
+        DIRECT_DEBIT = "direct_debit", "Direct debit"
+
+    class Status(models.TextChoices):
+        POSTED = "posted", "Posted"
+        REVERSED = "reversed", "Reversed"
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="receipts")
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="receipts")
+    method = models.CharField(max_length=12, choices=Method.choices)
+    currency = CurrencyField()
+    amount = AmountField()
+    unapplied_amount = AmountField()  # what is left to apply; a credit on the customer's account
+    received_on = models.DateField()
+    payer_name = models.CharField(max_length=200, blank=True)
+    reference = models.CharField(max_length=100, blank=True)  # cheque number, bank or remittance reference
+    # card payments: never a card number, only what identifies the payment at the processor
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    processor_reference = models.CharField(max_length=100, blank=True)
+    idempotency_key = models.CharField(max_length=255, blank=True)  # a retried post replays the first
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.POSTED)
+    journal_entry = models.ForeignKey(
+        "ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="receipt_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(unapplied_amount__gte=0, unapplied_amount__lte=F("amount")),
+                name="receipt_unapplied_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(card_last4="") | Q(card_last4__regex=r"^[0-9]{4}$"), name="receipt_card_last4"
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="receipt_idempotency_key_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "unapplied_amount"], name="receipt_customer_open")]
+
+    def __str__(self) -> str:
+        return f"receipt {self.pk} of {self.amount} {self.currency}"
+
+
+class Application(models.Model):
+    """Part of a receipt applied to one open item: an invoice, or an opening balance. It posts unapplied
+    cash (debit) against receivables (credit). Unapplying it posts the mirror entry; the row stays, as the
+    record of both."""
+
+    receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, related_name="applications")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(
+        "invoicing.Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="applications"
+    )
+    opening_balance = models.ForeignKey(
+        "customers.OpeningBalance", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    currency = CurrencyField()
+    amount = AmountField()
+    applied_on = models.DateField()
+    journal_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    unapplied_on = models.DateField(null=True, blank=True)
+    unapply_reason = models.CharField(max_length=300, blank=True)
+    unapply_entry = models.ForeignKey(
+        "ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    unapplied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["receipt", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="application_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(invoice__isnull=False, opening_balance__isnull=True)
+                | Q(invoice__isnull=True, opening_balance__isnull=False),
+                name="application_one_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"application {self.pk}: {self.amount} {self.currency} of receipt {self.receipt_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.unapply_entry_id is None

@@ -1,0 +1,255 @@
+"""Cash application: a receipt's unapplied cash applied to the customer's open items, and unapplied again.
+
+Applying posts unapplied cash (debit) against receivables (credit) on the customer, one entry per call
+with a line pair per item, and lowers each item's open amount (an invoice becomes partly paid or paid).
+Without a list of items it applies oldest first: opening balances, then invoices by due date. What is
+left stays on the receipt as a credit on the customer's account. Unapplying one application posts the
+mirror entry and opens the item again; both are audited with who did it and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+
+from billops.access import clock
+from billops.access.models import User
+from billops.access.permissions import require_permission
+from billops.audit.services import record_event
+from billops.core.errors import Conflict, CurrencyMismatch, InvalidAmount, InvalidInput, NotFound
+from billops.core.money import Money, Rounding, round_money
+from billops.customers.models import OpeningBalance
+from billops.customers.selectors import get_customer
+from billops.invoicing.models import DocumentType, Invoice, InvoiceStatus
+from billops.invoicing.services.corrections import settlement_status
+from billops.ledger.accounts import RECEIVABLES, UNAPPLIED_CASH
+from billops.ledger.posting import Line, credit, debit, post_entry
+from billops.payments.models import Application, Receipt
+
+OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID)
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """Apply `amount` (None: as much as is open and left) to the invoice numbered `invoice_number`."""
+
+    invoice_number: str
+    amount: Decimal | None = None
+
+
+OpenItem = Invoice | OpeningBalance
+
+
+def _locked_receipt(receipt_id: int) -> Receipt:
+    receipt = Receipt.objects.filter(pk=receipt_id).values_list("customer_id", flat=True).first()
+    if receipt is None:
+        raise NotFound(f"there is no receipt {receipt_id}", field="receipt_id")
+    get_customer(receipt, for_update=True)  # the customer first, as every service that moves money
+    return Receipt.objects.select_for_update().get(pk=receipt_id)
+
+
+def _open_invoices(customer_id: int) -> list[Invoice]:
+    return list(
+        Invoice.objects.select_for_update()
+        .filter(
+            customer_id=customer_id, document_type=DocumentType.INVOICE, status__in=OPEN_STATUSES,
+            open_amount__gt=0,
+        )
+        .order_by("due_on", "issued_on", "number")
+    )  # fmt: skip
+
+
+def _oldest_first(receipt: Receipt) -> list[tuple[OpenItem, Decimal]]:
+    """The customer's open items, opening balances first, then invoices by due date, as far as the
+    receipt's unapplied cash goes."""
+    balances = OpeningBalance.objects.select_for_update().filter(
+        customer_id=receipt.customer_id, open_amount__gt=0, currency=receipt.currency
+    )
+    items: list[OpenItem] = [*balances.order_by("balance_on", "pk"), *_open_invoices(receipt.customer_id)]
+    left, chosen = receipt.unapplied_amount, []
+    for item in items:
+        if left <= 0:
+            break
+        amount = min(left, item.open_amount)
+        chosen.append((item, amount))
+        left -= amount
+    return chosen
+
+
+def _chosen(receipt: Receipt, allocations: Sequence[Allocation]) -> list[tuple[OpenItem, Decimal]]:
+    """The invoices the clerk named, each checked: the receipt's customer, open, its currency, no more than
+    is open; in all no more than the receipt has left."""
+    open_by_number = {invoice.number: invoice for invoice in _open_invoices(receipt.customer_id)}
+    chosen: list[tuple[OpenItem, Decimal]] = []
+    left = receipt.unapplied_amount
+    for index, allocation in enumerate(allocations, start=1):
+        field = f"allocations[{index}]"
+        invoice = open_by_number.get(allocation.invoice_number.strip().upper())
+        if invoice is None:
+            raise InvalidInput(
+                f"{allocation.invoice_number!r} is not an open invoice of this receipt's customer",
+                field=field,
+            )
+        if invoice.currency != receipt.currency:
+            raise CurrencyMismatch(
+                f"{invoice.number} is in {invoice.currency}, the receipt in {receipt.currency}", field=field
+            )
+        if any(item is invoice for item, _ in chosen):
+            raise InvalidInput(f"{invoice.number} is named twice", field=field)
+        amount = min(left, invoice.open_amount) if allocation.amount is None else allocation.amount
+        amount = round_money(Money(Decimal(amount), receipt.currency), policy=Rounding.EXACT).amount
+        if amount <= 0:
+            raise InvalidAmount(f"the amount applied to {invoice.number} must be more than zero", field=field)
+        if amount > invoice.open_amount:
+            still_open = _shown(invoice.open_amount, receipt)
+            raise InvalidAmount(
+                f"{invoice.number} has {still_open} {invoice.currency} open, not {amount}", field=field
+            )
+        if amount > left:
+            raise InvalidAmount(
+                f"receipt {receipt.pk} has {_shown(left, receipt)} {receipt.currency} left to apply; "
+                f"{invoice.number} would take {amount}",
+                field=field,
+            )
+        chosen.append((invoice, amount))
+        left -= amount
+    return chosen
+
+
+def _settle(item: OpenItem, amount: Decimal) -> None:
+    item.open_amount -= amount
+    if isinstance(item, Invoice):
+        item.status = settlement_status(item)
+        item.save(update_fields=["open_amount", "status"])
+    else:
+        item.save(update_fields=["open_amount"])
+
+
+def _target(item: OpenItem) -> dict[str, object]:
+    return {"invoice": item} if isinstance(item, Invoice) else {"opening_balance": item}
+
+
+def _label(item: OpenItem) -> str:
+    return (item.number or "") if isinstance(item, Invoice) else f"opening balance {item.reference}"
+
+
+def _shown(amount: Decimal, receipt: Receipt) -> Decimal:
+    """An amount to its currency's places, as the audit trail and the replies show it."""
+    return round_money(Money(amount, receipt.currency)).amount
+
+
+@transaction.atomic(durable=True)
+def apply_receipt(
+    *,
+    receipt_id: int,
+    actor: User,
+    allocations: Sequence[Allocation] | None = None,
+    applied_on: date | None = None,
+) -> list[Application]:
+    """Apply a receipt's unapplied cash to the invoices named, or oldest first; returns the applications.
+    What is left stays unapplied, a credit on the customer's account."""
+    require_permission(actor, "payments.apply")
+    receipt = _locked_receipt(receipt_id)
+    if receipt.status != Receipt.Status.POSTED:
+        raise Conflict(
+            f"receipt {receipt.pk} is {receipt.status}; nothing of it is applied", field="receipt_id"
+        )
+    if receipt.unapplied_amount <= 0:
+        raise Conflict(f"receipt {receipt.pk} is applied in full already", field="receipt_id")
+    applied_on = applied_on or clock.today()
+    if applied_on < receipt.received_on:
+        raise InvalidInput("cash is applied on or after the day it was received", field="applied_on")
+    chosen = _chosen(receipt, allocations) if allocations else _oldest_first(receipt)
+    if not chosen:
+        raise Conflict(f"{receipt.customer.account_number} has no open item to apply receipt {receipt.pk} to")
+    lines: list[Line] = []
+    for item, amount in chosen:
+        money, label = Money(amount, receipt.currency), _label(item)
+        lines += [
+            debit(UNAPPLIED_CASH, money, customer_id=receipt.customer_id, memo=label),
+            credit(RECEIVABLES, money, customer_id=receipt.customer_id, memo=label),
+        ]
+    entry = post_entry(
+        on=applied_on, lines=lines, memo=f"Receipt {receipt.pk} applied", source=receipt, actor=actor
+    )
+    applications = []
+    for item, amount in chosen:
+        _settle(item, amount)
+        applications.append(
+            Application.objects.create(
+                receipt=receipt, customer_id=receipt.customer_id, currency=receipt.currency, amount=amount,
+                applied_on=applied_on, journal_entry=entry, created_by=actor, **_target(item),
+            )
+        )  # fmt: skip
+    receipt.unapplied_amount -= sum((amount for _, amount in chosen), Decimal(0))
+    receipt.save(update_fields=["unapplied_amount"])
+    record_event(
+        actor=actor,
+        action="receipt.applied",
+        target=receipt,
+        after={
+            "applied": [{"item": _label(item), "amount": _shown(amount, receipt)} for item, amount in chosen],
+            "unapplied_amount": _shown(receipt.unapplied_amount, receipt),
+            "how": "chosen" if allocations else "oldest first",
+        },
+        journal_entry_id=entry.pk,
+    )
+    return applications
+
+
+@transaction.atomic(durable=True)
+def unapply_application(
+    *, application_id: int, reason: str, actor: User, on: date | None = None
+) -> Application:
+    """Take one application back: the item is open again by its amount and the cash unapplied again."""
+    require_permission(actor, "payments.apply")
+    found = Application.objects.filter(pk=application_id).values_list("receipt_id", flat=True).first()
+    if found is None:
+        raise NotFound(f"there is no application {application_id}", field="application_id")
+    receipt = _locked_receipt(found)
+    application = Application.objects.select_for_update().get(pk=application_id)
+    if not application.is_active:
+        raise Conflict(f"application {application.pk} was unapplied already", field="application_id")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("say why the application is taken back", field="reason")
+    on = on or clock.today()
+    item: OpenItem
+    if application.invoice_id:
+        item = Invoice.objects.select_for_update().get(pk=application.invoice_id)
+    else:
+        item = OpeningBalance.objects.select_for_update().get(pk=application.opening_balance_id or 0)
+    money, label = Money(application.amount, application.currency), _label(item)
+    entry = post_entry(
+        on=on,
+        lines=[
+            debit(RECEIVABLES, money, customer_id=receipt.customer_id, memo=label),
+            credit(UNAPPLIED_CASH, money, customer_id=receipt.customer_id, memo=label),
+        ],
+        memo=f"Receipt {receipt.pk} unapplied from {label}: {reason}"[:200],
+        source=receipt,
+        actor=actor,
+    )
+    _settle(item, -application.amount)
+    receipt.unapplied_amount += application.amount
+    receipt.save(update_fields=["unapplied_amount"])
+    application.unapplied_on, application.unapply_reason = on, reason[:300]
+    application.unapply_entry, application.unapplied_by = entry, actor
+    application.save(update_fields=["unapplied_on", "unapply_reason", "unapply_entry", "unapplied_by"])
+    record_event(
+        actor=actor,
+        action="receipt.unapplied",
+        target=receipt,
+        after={
+            "application": application.pk,
+            "item": label,
+            "amount": _shown(application.amount, receipt),
+            "reason": reason,
+        },
+        journal_entry_id=entry.pk,
+    )
+    return application
