@@ -1,0 +1,214 @@
+"""API: payments under /api/v1/payments/: our bank accounts, receipts, and cash application.
+
+Amounts travel as decimal strings ("250.00"). A receipt posted with an `Idempotency-Key` header is
+recorded once: the same key again replays the first reply, and the key is kept on the receipt, so the
+database itself refuses a second receipt under it.
+"""
+
+# no `from __future__ import annotations` here: Ninja resolves the query parameters' annotations at
+# run time, and `@paginate` hides this module's names from it
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from ninja.pagination import paginate
+
+from billops.access.auth import api_actor
+from billops.core.money import Money, round_money
+from billops.core.schemas import (
+    QUERY_ERRORS,
+    WRITE_ERRORS,
+    AmountIn,
+    AmountOut,
+    DateIn,
+    LimitOffset,
+    RowId,
+    StrictIn,
+    errors,
+)
+from billops.payments import selectors
+from billops.payments.models import Application, BankAccount, Receipt
+from billops.payments.services import applications, receipts
+
+router = Router()
+
+
+def _amount(value: Decimal, currency: str) -> Decimal:
+    return round_money(value, currency).amount
+
+
+class BankAccountIn(StrictIn):
+    code: str  # "MAIN-EUR"
+    name: str
+    currency: str
+    number: str  # IBAN or account number
+    bic: str = ""
+    ledger_account: str = ""  # an account code; left out: bank clearing
+
+
+class BankAccountOut(Schema):
+    code: str
+    name: str
+    currency: str
+    number: str
+    bic: str
+    ledger_account: str
+
+    @staticmethod
+    def resolve_ledger_account(obj: BankAccount) -> str:
+        return obj.ledger_account.code
+
+
+class ReceiptIn(StrictIn):
+    customer_id: RowId
+    bank_account: str  # its code
+    method: str  # cheque, ach, wire, card, cash, direct_debit
+    amount: AmountIn
+    currency: str
+    received_on: DateIn | None = None  # left out: today
+    payer_name: str = ""
+    reference: str = ""
+    card_brand: str = ""  # card payments: the brand, the last four digits and the processor's reference;
+    card_last4: str = ""  # never a card number
+    processor_reference: str = ""
+
+
+class ApplicationOut(Schema):
+    id: int
+    item: str  # the invoice number, or "opening balance <reference>"
+    amount: AmountOut
+    applied_on: date
+    unapplied_on: date | None
+    unapply_reason: str
+
+    @staticmethod
+    def resolve_item(obj: Application) -> str:
+        if obj.invoice is not None:
+            return obj.invoice.number or ""
+        return f"opening balance {obj.opening_balance.reference}" if obj.opening_balance else ""
+
+    @staticmethod
+    def resolve_amount(obj: Application) -> Decimal:
+        return _amount(obj.amount, obj.currency)
+
+
+class ReceiptOut(Schema):
+    id: int
+    customer_id: int
+    customer_account_number: str
+    bank_account: str
+    method: str
+    amount: AmountOut
+    unapplied_amount: AmountOut
+    currency: str
+    received_on: date
+    payer_name: str
+    reference: str
+    card_brand: str
+    card_last4: str
+    processor_reference: str
+    status: str
+    journal_entry_id: int | None
+    created_by: str
+    created_at: datetime
+    applications: list[ApplicationOut]
+
+    @staticmethod
+    def resolve_customer_account_number(obj: Receipt) -> str:
+        return obj.customer.account_number
+
+    @staticmethod
+    def resolve_bank_account(obj: Receipt) -> str:
+        return obj.bank_account.code
+
+    @staticmethod
+    def resolve_amount(obj: Receipt) -> Decimal:
+        return _amount(obj.amount, obj.currency)
+
+    @staticmethod
+    def resolve_unapplied_amount(obj: Receipt) -> Decimal:
+        return _amount(obj.unapplied_amount, obj.currency)
+
+    @staticmethod
+    def resolve_created_by(obj: Receipt) -> str:
+        return obj.created_by.get_username()
+
+    @staticmethod
+    def resolve_applications(obj: Receipt) -> list[Application]:
+        return list(selectors.list_applications(obj))
+
+
+class ReceiptFilters(Schema):
+    customer_id: RowId | None = None
+    unapplied_only: bool = False
+
+
+class AllocationIn(StrictIn):
+    invoice_number: str
+    amount: AmountIn | None = None  # left out: as much as is open and left on the receipt
+
+
+class ApplyIn(StrictIn):
+    allocations: list[AllocationIn] = []  # empty: oldest first
+    applied_on: DateIn | None = None
+
+
+class UnapplyIn(StrictIn):
+    reason: str
+    on: DateIn | None = None
+
+
+@router.post("/bank-accounts", response={201: BankAccountOut, **errors(*WRITE_ERRORS, 404)})
+def create_bank_account(request: HttpRequest, payload: BankAccountIn) -> object:
+    return Status(201, receipts.create_bank_account(actor=api_actor(request), **payload.model_dump()))
+
+
+@router.get("/bank-accounts", response={200: list[BankAccountOut], **errors()})
+def list_bank_accounts(request: HttpRequest) -> object:
+    return list(selectors.list_bank_accounts())
+
+
+@router.post("/receipts", response={201: ReceiptOut, **errors(*WRITE_ERRORS, 404)})
+def post_receipt(request: HttpRequest, payload: ReceiptIn) -> object:
+    """Recorded once per Idempotency-Key; it stays unapplied until applied."""
+    values = payload.model_dump()
+    amount = Money(values.pop("amount"), values.pop("currency"))
+    receipt = receipts.post_receipt(
+        actor=api_actor(request), amount=amount, idempotency_key=request.headers.get("Idempotency-Key", ""),
+        **values,
+    )  # fmt: skip
+    return Status(201, selectors.get_receipt(receipt.pk))
+
+
+@router.get("/receipts", response={200: list[ReceiptOut], **errors(*QUERY_ERRORS)})
+@paginate(LimitOffset)
+def list_receipts(request: HttpRequest, filters: Query[ReceiptFilters]) -> object:
+    return selectors.list_receipts(**filters.model_dump())
+
+
+@router.get("/receipts/{receipt_id}", response={200: ReceiptOut, **errors(404, 422)})
+def get_receipt(request: HttpRequest, receipt_id: RowId) -> object:
+    return selectors.get_receipt(receipt_id)
+
+
+@router.post("/receipts/{receipt_id}/apply", response={200: ReceiptOut, **errors(*WRITE_ERRORS, 404)})
+def apply_receipt(request: HttpRequest, receipt_id: RowId, payload: ApplyIn) -> object:
+    """To the invoices named, or oldest first; what is left stays unapplied, a credit on account."""
+    chosen = [applications.Allocation(item.invoice_number, item.amount) for item in payload.allocations]
+    applications.apply_receipt(
+        receipt_id=receipt_id, actor=api_actor(request), allocations=chosen or None,
+        applied_on=payload.applied_on,
+    )  # fmt: skip
+    return selectors.get_receipt(receipt_id)
+
+
+@router.post(
+    "/applications/{application_id}/unapply", response={200: ReceiptOut, **errors(*WRITE_ERRORS, 404)}
+)
+def unapply_application(request: HttpRequest, application_id: RowId, payload: UnapplyIn) -> object:
+    application = applications.unapply_application(
+        application_id=application_id, reason=payload.reason, actor=api_actor(request), on=payload.on
+    )
+    return selectors.get_receipt(application.receipt_id)
