@@ -47,6 +47,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "payments.manage_bank_accounts": frozenset({SUPERVISOR}),
     "payments.post": frozenset({CLERK, SUPERVISOR}),  # receipts
     "payments.apply": frozenset({CLERK, SUPERVISOR}),  # cash application, and taking it back
+    "payments.import": frozenset({CLERK, SUPERVISOR}),  # bank files
     "access.manage_users": frozenset(),
     "access.set_clock": frozenset(),  # the test clock: admins only
     "access.manage_own_tokens": frozenset({CLERK, COLLECTOR, SUPERVISOR}),

@@ -146,8 +146,25 @@ def _open_items_by_customer() -> dict[tuple[int | None, str], Decimal]:
 
 
 def money_files() -> dict[str, Any]:
-    """I3: every line of every imported money file is posted, parked or rejected (no money files yet)."""
-    return _result([], files=0, lines=0, note="bank statements and remittances arrive with payments")
+    """I3: every line of every imported money file landed in exactly one place (posted, parked in the
+    matching queue, or rejected with a reason), the lines add up to what the file held, and a posted
+    line's receipt is exactly its amount."""
+    problems: list[str] = []
+    figures = payments.file_figures()
+    for file, read, lines, total_in, total_out in figures:
+        if lines != read:
+            problems.append(f"file {file.file_name}: {read} lines read, {lines} landed")
+        if (total_in, total_out) != (file.total_in, file.total_out):
+            problems.append(
+                f"file {file.file_name}: in {file.total_in} and out {file.total_out} read, "
+                f"{total_in} and {total_out} landed"
+            )
+    problems += [
+        f"file {file_name} line {line}: posted as receipt {receipt_id} of {receipt_amount}, not {amount}"
+        for file_name, line, receipt_id, receipt_amount, amount in payments.posted_lines_off_their_receipt()
+    ]
+    by_status = payments.lines_by_status()
+    return _result(problems, files=len(figures), lines=sum(by_status.values()), **by_status)
 
 
 def _series_problems() -> tuple[list[str], int]:

@@ -134,3 +134,100 @@ class Application(models.Model):
     @property
     def is_active(self) -> bool:
         return self.unapply_entry_id is None
+
+
+class StatementFile(models.Model):
+    """A bank file imported once (by its SHA-256: the same file again, renamed or not, is not read twice)
+    and what became of its lines: each line is posted, parked in the matching queue, or rejected with a
+    reason (`billops check` I3)."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    file_name = models.CharField(max_length=255)
+    format = models.CharField(max_length=10)  # camt.053, camt.054, bai2, mt940, ofx, csv
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="files")
+    statement_ids = models.JSONField(default=list)  # the bank's ids of the statements in it
+    lines_read = models.PositiveIntegerField(default=0)
+    total_in = AmountField(default=0)  # money in of all its lines
+    total_out = AmountField(default=0)  # money out, as a positive amount
+    currency = CurrencyField()
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.format} file {self.file_name}"
+
+
+class BankLine(models.Model):
+    """One line of an imported bank file and where it landed: posted (a receipt, applied or not), parked
+    in the matching queue for a clerk, or rejected with the reason (pending at the bank, imported before,
+    money out). A posted line keeps the evidence it was matched on; a parked one its ranked suggestions."""
+
+    class Status(models.TextChoices):
+        POSTED = "posted", "Posted"
+        PARKED = "parked", "In the matching queue"
+        REJECTED = "rejected", "Rejected"
+
+    file = models.ForeignKey(StatementFile, on_delete=models.PROTECT, related_name="lines")
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="+")
+    line = models.PositiveIntegerField()  # where it is in the file
+    booked_on = models.DateField()
+    value_on = models.DateField(null=True, blank=True)
+    amount = AmountField()  # signed: more than 0 is money in
+    currency = CurrencyField()
+    bank_reference = models.CharField(max_length=100)
+    end_to_end_id = models.CharField(max_length=100, blank=True)
+    payer_name = models.CharField(max_length=200, blank=True)
+    payer_account = models.CharField(max_length=40, blank=True)
+    payer_bank = models.CharField(max_length=20, blank=True)
+    remittance = models.TextField(blank=True)
+    creditor_reference = models.CharField(max_length=40, blank=True)
+    bank_code = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    reason = models.CharField(max_length=300, blank=True)  # why it was rejected or parked
+    receipt = models.OneToOneField(
+        Receipt, on_delete=models.PROTECT, null=True, blank=True, related_name="bank_line"
+    )
+    evidence = models.JSONField(default=dict)  # the match it was posted on: rule, fields, score
+    suggestions = models.JSONField(default=list)  # ranked candidates while parked
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # False for a line rejected as pending at the bank or as imported before: its reference stays free
+    # for the booked line of a later file; every other line holds its reference for good
+    holds_reference = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["file", "line"]
+        constraints = [
+            # a line the bank sent twice (the same file renamed, overlapping statements) is read once
+            models.UniqueConstraint(
+                fields=["bank_account", "bank_reference"],
+                condition=Q(holds_reference=True),
+                name="bank_line_once_per_reference",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="posted", receipt__isnull=False) | ~Q(status="posted"),
+                name="bank_line_posted_has_receipt",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "booked_on"], name="bank_line_queue")]
+
+    def __str__(self) -> str:
+        return f"bank line {self.line} of {self.file_id}: {self.amount} {self.currency}"
+
+
+class PayerAccount(models.Model):
+    """A payer's bank account known to belong to a customer: remembered when a clerk confirms a match,
+    so the next payment from it is matched to the customer by the account alone."""
+
+    number = models.CharField(max_length=40, unique=True)  # IBAN or account number, compacted
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    confirmed_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.number} → customer {self.customer_id}"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from billops.core.errors import NotFound
-from billops.payments.models import Application, BankAccount, Receipt
+from billops.payments.models import Application, BankAccount, BankLine, Receipt, StatementFile
 
 
 def get_receipt(receipt_id: int) -> Receipt:
@@ -44,3 +44,36 @@ def unapplied_by_customer() -> dict[tuple[int | None, str], Decimal]:
         .order_by()
     )
     return {(row["customer_id"], row["currency"]): row["total"] for row in sums}
+
+
+def file_figures() -> list[tuple[StatementFile, int, int, Decimal, Decimal]]:
+    """Each imported file with the lines it read, the lines that landed, and their money in and out."""
+    landed = {
+        row["file_id"]: row
+        for row in BankLine.objects.values("file_id")
+        .annotate(
+            lines=Count("id"),
+            money_in=Sum("amount", filter=Q(amount__gt=0)),
+            money_out=Sum("amount", filter=Q(amount__lt=0)),
+        )
+        .order_by()
+    }
+    figures = []
+    for file in StatementFile.objects.order_by("pk"):
+        row = landed.get(file.pk, {})
+        figures.append(
+            (file, file.lines_read, row.get("lines", 0), row.get("money_in") or Decimal(0),
+             -(row.get("money_out") or Decimal(0)))
+        )  # fmt: skip
+    return figures
+
+
+def posted_lines_off_their_receipt() -> list[tuple[str, int, int | None, Decimal, Decimal]]:
+    """Posted bank lines whose receipt is not exactly their amount (there should be none)."""
+    off = BankLine.objects.filter(status=BankLine.Status.POSTED).exclude(receipt__amount=F("amount"))
+    return list(off.values_list("file__file_name", "line", "receipt_id", "receipt__amount", "amount"))
+
+
+def lines_by_status() -> dict[str, int]:
+    counts = dict(BankLine.objects.values_list("status").annotate(n=Count("id")).order_by())
+    return {status: counts.get(status, 0) for status in BankLine.Status.values}

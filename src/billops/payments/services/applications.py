@@ -63,6 +63,18 @@ def _open_invoices(customer_id: int) -> list[Invoice]:
     )  # fmt: skip
 
 
+def has_open_items(customer_id: int, currency: str) -> bool:
+    """Whether the customer has anything open to apply cash to."""
+    invoices = Invoice.objects.filter(
+        customer_id=customer_id,
+        document_type=DocumentType.INVOICE,
+        status__in=OPEN_STATUSES,
+        open_amount__gt=0,
+    )
+    balances = OpeningBalance.objects.filter(customer_id=customer_id, currency=currency, open_amount__gt=0)
+    return invoices.exists() or balances.exists()
+
+
 def _oldest_first(receipt: Receipt) -> list[tuple[OpenItem, Decimal]]:
     """The customer's open items, opening balances first, then invoices by due date, as far as the
     receipt's unapplied cash goes."""
@@ -152,8 +164,21 @@ def apply_receipt(
 ) -> list[Application]:
     """Apply a receipt's unapplied cash to the invoices named, or oldest first; returns the applications.
     What is left stays unapplied, a credit on the customer's account."""
+    return apply_cash(
+        receipt=_locked_receipt(receipt_id), actor=actor, allocations=allocations, applied_on=applied_on
+    )
+
+
+def apply_cash(
+    *,
+    receipt: Receipt,
+    actor: User,
+    allocations: Sequence[Allocation] | None = None,
+    applied_on: date | None = None,
+) -> list[Application]:
+    """`apply_receipt`'s building block, inside the caller's transaction, the receipt and its customer
+    locked by the caller."""
     require_permission(actor, "payments.apply")
-    receipt = _locked_receipt(receipt_id)
     if receipt.status != Receipt.Status.POSTED:
         raise Conflict(
             f"receipt {receipt.pk} is {receipt.status}; nothing of it is applied", field="receipt_id"

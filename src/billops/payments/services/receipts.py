@@ -109,8 +109,7 @@ def _replay(earlier: Receipt, request: dict[str, Any]) -> Receipt:
     return earlier
 
 
-@transaction.atomic(durable=True)
-def post_receipt(
+def record_receipt(
     *,
     customer_id: int,
     bank_account: str,
@@ -126,7 +125,8 @@ def post_receipt(
     idempotency_key: str = "",
 ) -> Receipt:
     """Record money a customer paid into one of our bank accounts; it stays unapplied until applied.
-    With an idempotency key, posting the same receipt again returns the first one."""
+    With an idempotency key, posting the same receipt again returns the first one. The building block:
+    inside the caller's transaction (`post_receipt`, a bank file's import)."""
     require_permission(actor, "payments.post")
     customer = get_customer(customer_id, for_update=True)  # serialises a customer's cash
     bank = get_bank_account(bank_account)
@@ -191,3 +191,7 @@ def post_receipt(
         journal_entry_id=entry.pk,
     )
     return receipt
+
+
+# the service: one receipt in a transaction of its own
+post_receipt = transaction.atomic(durable=True)(record_receipt)

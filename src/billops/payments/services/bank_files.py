@@ -1,0 +1,210 @@
+"""Importing a bank file: every line lands in exactly one place, and the whole file or nothing.
+
+1. The file is known by its SHA-256: the same file again, renamed or not, is not read twice (the first
+   import's result is returned).
+2. It is parsed and checked by its format (`statements`): a file that fails is rejected whole, with the
+   line and the difference stated, and nothing is written.
+3. Its account must be one of our bank accounts, in its currency.
+4. Each line, in one transaction with the others:
+   - pending at the bank: rejected ("posted once booked"), so the booked line of a later file is read;
+   - a bank reference already imported for the account: rejected, naming the file and line it came in;
+   - money out (a returned payment, a fee, a refund): parked for a clerk;
+   - money in: matched (`matching`); a candidate scoring `AUTO_APPLY` or more becomes a receipt applied
+     as the candidate says, the line keeping the evidence; otherwise the line is parked in the matching
+     queue with the candidates as ranked suggestions.
+`billops check` I3 verifies for every file that its lines add up to what was read, and that each posted
+line's receipt is exactly its amount.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+
+from billops.access.models import User
+from billops.access.permissions import require_permission
+from billops.audit.services import record_event
+from billops.core.errors import CurrencyMismatch, InvalidInput
+from billops.core.money import Money
+from billops.payments.models import BankAccount, BankLine, Receipt, StatementFile
+from billops.payments.services.applications import Allocation, apply_cash, has_open_items
+from billops.payments.services.matching import AUTO_APPLY, Matcher
+from billops.payments.services.receipts import record_receipt
+from billops.payments.statements.parsed import ParsedStatement, StatementLine
+
+TEXT_LIMITS = {"end_to_end_id": 100, "payer_name": 200, "payer_account": 40, "payer_bank": 20,
+               "creditor_reference": 40, "bank_code": 40}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    file: StatementFile
+    already_imported: bool  # the same file was imported before: nothing was read again
+    posted: int
+    parked: int
+    rejected: int
+
+
+def file_identity(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _result(file: StatementFile, *, already_imported: bool) -> ImportResult:
+    counts = {status: 0 for status in BankLine.Status.values}
+    for status in file.lines.values_list("status", flat=True):
+        counts[status] += 1
+    return ImportResult(
+        file, already_imported, counts[BankLine.Status.POSTED], counts[BankLine.Status.PARKED],
+        counts[BankLine.Status.REJECTED],
+    )  # fmt: skip
+
+
+def _bank_account(statements: Sequence[ParsedStatement]) -> BankAccount:
+    numbers = {statement.account for statement in statements}
+    if len(numbers) != 1:
+        raise InvalidInput(
+            f"the file holds statements of {len(numbers)} accounts ({', '.join(sorted(numbers))}); "
+            "import one account's file at a time",
+            field="file",
+        )
+    [number] = numbers
+    bank = BankAccount.objects.select_related("ledger_account").filter(number=number, is_active=True).first()
+    if bank is None:
+        raise InvalidInput(
+            f"the file is for account {number}, which is not one of our bank accounts", field="file"
+        )
+    for statement in statements:
+        if statement.currency != bank.currency:
+            raise CurrencyMismatch(
+                f"statement {statement.statement_id} is in {statement.currency}; bank account {bank.code} "
+                f"holds {bank.currency}",
+                field="file",
+            )
+    return bank
+
+
+def _method(bank_code: str) -> str:
+    """The receipt's method as far as the bank's transaction code tells it; a transfer otherwise."""
+    code = bank_code.upper()
+    if "DD" in code or "DIRECT" in code:
+        return Receipt.Method.DIRECT_DEBIT
+    if any(word in code for word in ("CHK", "CHQ", "CHEQUE", "CHECK")):
+        return Receipt.Method.CHEQUE
+    if "ACH" in code:
+        return Receipt.Method.ACH
+    return Receipt.Method.WIRE
+
+
+def _texts(line: StatementLine) -> dict[str, str]:
+    """Where a payer writes what it pays for."""
+    return {
+        name: value
+        for name, value in (
+            ("remittance", line.remittance), ("creditor_reference", line.creditor_reference),
+            ("end_to_end_id", line.end_to_end_id),
+        )
+        if value
+    }  # fmt: skip
+
+
+@transaction.atomic(durable=True)
+def import_statements(
+    *, data: bytes, file_name: str, format: str, statements: Sequence[ParsedStatement], actor: User
+) -> ImportResult:
+    """Import parsed statements of one file (checked by their parser) as described above."""
+    require_permission(actor, "payments.import")
+    sha256 = file_identity(data)
+    earlier = StatementFile.objects.filter(sha256=sha256).first()
+    if earlier is not None:
+        return _result(earlier, already_imported=True)
+    bank = _bank_account(statements)
+    lines = [line for statement in statements for line in statement.lines]
+    file = StatementFile.objects.create(
+        sha256=sha256, file_name=file_name[:255], format=format, bank_account=bank,
+        statement_ids=[statement.statement_id for statement in statements], lines_read=len(lines),
+        total_in=sum((line.amount for line in lines if line.amount > 0), Decimal(0)),
+        total_out=-sum((line.amount for line in lines if line.amount < 0), Decimal(0)),
+        currency=bank.currency, imported_by=actor,
+    )  # fmt: skip
+    seen = {
+        reference: (file_id, line_no)
+        for reference, file_id, line_no in BankLine.objects.filter(
+            bank_account=bank, bank_reference__in=[line.bank_reference for line in lines]
+        )
+        .filter(holds_reference=True)
+        .values_list("bank_reference", "file__file_name", "line")
+    }
+    matcher = Matcher(bank.currency)
+    for line in lines:
+        _import_line(file, bank, line, matcher, seen, actor)
+    result = _result(file, already_imported=False)
+    record_event(
+        actor=actor,
+        action="bank_file.imported",
+        target=file,
+        after={
+            "file_name": file.file_name, "format": format, "sha256": sha256, "bank_account": bank.code,
+            "lines": len(lines), "posted": result.posted, "parked": result.parked,
+            "rejected": result.rejected, "total_in": file.total_in, "total_out": file.total_out,
+        },
+    )  # fmt: skip
+    return result
+
+
+def _import_line(
+    file: StatementFile,
+    bank: BankAccount,
+    line: StatementLine,
+    matcher: Matcher,
+    seen: dict[str, tuple[str, int]],
+    actor: User,
+) -> None:
+    texts = {name: str(getattr(line, name))[:limit] for name, limit in TEXT_LIMITS.items()}
+    row = BankLine(
+        file=file, bank_account=bank, line=line.line, booked_on=line.booked_on, value_on=line.value_on,
+        amount=line.amount, currency=line.currency, bank_reference=line.bank_reference[:100],
+        remittance=line.remittance, **texts,
+    )  # fmt: skip
+    if line.is_pending:
+        row.status, row.holds_reference = BankLine.Status.REJECTED, False
+        row.reason = "pending at the bank: posted once a statement books it"
+    elif row.bank_reference in seen:
+        earlier_file, earlier_line = seen[row.bank_reference]
+        row.status, row.holds_reference = BankLine.Status.REJECTED, False
+        row.reason = f"imported before: {earlier_file} line {earlier_line}"
+    elif line.amount < 0:
+        row.status = BankLine.Status.PARKED
+        row.reason = "money out: a returned payment, a refund or a bank fee; a clerk decides"
+    else:
+        candidates = matcher.candidates(
+            amount=line.amount, payer_account=row.payer_account, payer_name=row.payer_name, texts=_texts(line)
+        )
+        suggestions = [candidate.as_json(matcher.account_numbers) for candidate in candidates[:5]]
+        if candidates and candidates[0].score >= AUTO_APPLY:
+            best = candidates[0]
+            allocations = [Allocation(number, amount) for number, amount in best.invoices]
+            row.receipt = post_line(row, customer_id=best.customer_id, allocations=allocations, actor=actor)
+            row.status, row.evidence = BankLine.Status.POSTED, suggestions[0]
+        else:
+            row.status, row.suggestions = BankLine.Status.PARKED, suggestions
+            row.reason = "no customer found" if not candidates else "not sure enough to apply by itself"
+    row.save()
+    if row.holds_reference:
+        seen[row.bank_reference] = (file.file_name, row.line)
+
+
+def post_line(row: BankLine, *, customer_id: int, allocations: Sequence[Allocation], actor: User) -> Receipt:
+    """A receipt of the line's amount from the customer, applied to the invoices given, or oldest first
+    when none are given; what is left stays unapplied on the customer's account."""
+    receipt = record_receipt(
+        customer_id=customer_id, bank_account=row.bank_account.code, method=_method(row.bank_code),
+        amount=Money(row.amount, row.currency), actor=actor, received_on=row.booked_on,
+        payer_name=row.payer_name,
+    )  # fmt: skip
+    if allocations or has_open_items(customer_id, row.currency):
+        apply_cash(receipt=receipt, actor=actor, allocations=allocations or None, applied_on=row.booked_on)
+    return receipt

@@ -1,0 +1,254 @@
+"""The matching engine: for money in on a bank line, the candidates it could pay, each scored from its
+evidence, best first.
+
+Evidence, strongest first:
+- invoice numbers (or their RF creditor references) in the remittance text, the end-to-end id or the
+  structured reference: the invoices named;
+- the payer's account, once a clerk confirmed it belongs to a customer; a customer's own RF reference
+  (the one on its statements); the payer's name equal to a customer's name (legal form left out);
+- the amount: exactly the open amount of the invoices named, of one open invoice of the customer, or of
+  a combination of its oldest open invoices (a bounded search).
+
+| rule | score |
+| --- | --- |
+| invoices named, amount equal to what they have open | 100 |
+| customer by account or RF reference, amount equal to one open invoice | 95 |
+| customer by account or RF reference, amount equal to 2 to 4 of its oldest open invoices | 90 |
+| customer by name, amount equal to one open invoice | 80 |
+| invoices named, amount differs (a short or an overpayment) | 70 |
+| customer by name, amount equal to several open invoices | 70 |
+| customer known, the amount matches nothing: oldest first | 50 |
+
+A candidate scoring `AUTO_APPLY` or more is applied without a clerk; below it the line waits in the
+matching queue with its candidates as ranked suggestions. Every posted line keeps the candidate it was
+posted on (rule, fields, score) as its evidence.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from billops.customers.models import Customer
+from billops.invoicing.models import DocumentType, Invoice, InvoiceStatus
+from billops.payments.models import PayerAccount
+
+AUTO_APPLY = 90
+COMBINATION_POOL = 12  # the oldest open invoices a combination is looked for in…
+COMBINATION_SIZE = 4  # …of at most this many invoices
+LEGAL_FORMS = frozenset(
+    {"gmbh", "ag", "kg", "ltd", "limited", "llc", "inc", "plc", "sa", "sarl", "sas", "bv", "nv", "co", "corp",
+     "company", "srl", "spa", "oy", "ab", "as", "aps", "se", "ug", "ohg", "eurl", "llp", "lp"}
+)  # fmt: skip
+_WORD = re.compile(r"[A-Za-z0-9]+")
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.-]*[A-Za-z0-9]|[A-Za-z0-9]")
+
+
+@dataclass(frozen=True, slots=True)
+class OpenInvoice:
+    id: int
+    number: str
+    customer_id: int
+    open_amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A way to apply the line: to these invoices (each with its amount) of this customer; what is left
+    of the line stays unapplied on the customer's account."""
+
+    customer_id: int
+    score: int
+    rule: str
+    fields: dict[str, str] = field(default_factory=dict)  # the evidence: which text said what
+    invoices: tuple[tuple[str, Decimal], ...] = ()  # (number, amount applied), in order; () oldest first
+
+    def as_json(self, account_numbers: dict[int, str]) -> dict[str, object]:
+        return {
+            "customer_id": self.customer_id, "customer": account_numbers.get(self.customer_id, ""),
+            "score": self.score, "rule": self.rule, "fields": self.fields,
+            "invoices": [{"number": number, "amount": str(amount)} for number, amount in self.invoices],
+        }  # fmt: skip
+
+
+def compact(text: str) -> str:
+    """Letters and digits only, upper case: "INV-2026/0001" and "inv 2026 0001" read alike."""
+    return "".join(character for character in text.upper() if character.isalnum())
+
+
+def name_key(name: str) -> str:
+    """A company name without case, punctuation and legal form: "ACME GmbH" and "Acme, gmbh." read alike."""
+    return " ".join(word for word in _WORD.findall(name.lower()) if word not in LEGAL_FORMS)
+
+
+class Matcher:
+    """What matching needs, read once for a whole bank file: open invoices by number and by customer,
+    known payer accounts, customers by RF reference and by name."""
+
+    def __init__(self, currency: str) -> None:
+        self.by_number: dict[str, OpenInvoice] = {}
+        self.by_customer: dict[int, list[OpenInvoice]] = defaultdict(list)
+        invoices = (
+            Invoice.objects.filter(
+                document_type=DocumentType.INVOICE, currency=currency, open_amount__gt=0,
+                status__in=(InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID),
+            )
+            .order_by("due_on", "issued_on", "number")
+            .values_list("pk", "number", "customer_id", "open_amount", "currency")
+        )  # fmt: skip
+        for pk, number, customer_id, open_amount, invoice_currency in invoices:
+            invoice = OpenInvoice(pk, number or "", customer_id, open_amount, invoice_currency)
+            self.by_number[compact(invoice.number)] = invoice
+            self.by_customer[customer_id].append(invoice)
+        self.payer_accounts = dict(PayerAccount.objects.values_list("number", "customer_id"))
+        customers = Customer.objects.filter(currency=currency).values_list(
+            "pk", "account_number", "legal_name", "trading_name"
+        )
+        self.account_numbers: dict[int, str] = {}
+        self.by_account_number: dict[str, int] = {}
+        names: dict[str, set[int]] = defaultdict(set)
+        for pk, account_number, legal_name, trading_name in customers:
+            self.account_numbers[pk] = account_number
+            self.by_account_number[compact(account_number)] = pk
+            for name in (legal_name, trading_name):
+                if name_key(name):
+                    names[name_key(name)].add(pk)
+        # a name two customers share tells nothing
+        self.by_name = {key: next(iter(ids)) for key, ids in names.items() if len(ids) == 1}
+
+    # --- evidence ----------------------------------------------------------------------------------
+
+    def named_invoices(self, texts: dict[str, str]) -> tuple[list[OpenInvoice], dict[str, str]]:
+        """The open invoices the texts name, by number or RF reference, in the order named."""
+        found: list[OpenInvoice] = []
+        fields: dict[str, str] = {}
+        for name, text in texts.items():
+            tokens = _TOKEN.findall(text)
+            for start in range(len(tokens)):
+                for length in (1, 2, 3):  # "INV-2026-000123", or the same typed with spaces
+                    words = tokens[start : start + length]
+                    if len(words) < length:
+                        break
+                    invoice = self._invoice_for(compact("".join(words)))
+                    if invoice is not None and invoice not in found:
+                        found.append(invoice)
+                        fields[name] = (fields[name] + " " if name in fields else "") + " ".join(words)
+        return found, fields
+
+    def _invoice_for(self, key: str) -> OpenInvoice | None:
+        if key.startswith("RF") and len(key) > 4 and key[2:4].isdigit():
+            return self.by_number.get(key[4:])
+        return self.by_number.get(key)
+
+    def customer(
+        self, *, payer_account: str, texts: dict[str, str], payer_name: str
+    ) -> tuple[int, str, str] | None:
+        """The customer the line comes from, how it is known and from which field: (id, how, value)."""
+        if payer_account and payer_account in self.payer_accounts:
+            return self.payer_accounts[payer_account], "payer account", payer_account
+        for name, text in texts.items():
+            for token in _TOKEN.findall(text):
+                key = compact(token)
+                if key.startswith("RF") and len(key) > 4 and key[4:] in self.by_account_number:
+                    return self.by_account_number[key[4:]], "customer reference", f"{name}: {token}"
+        customer_id = self.by_name.get(name_key(payer_name)) if payer_name else None
+        if customer_id is not None:
+            return customer_id, "payer name", payer_name
+        return None
+
+    # --- candidates --------------------------------------------------------------------------------
+
+    def candidates(
+        self, *, amount: Decimal, payer_account: str = "", payer_name: str = "", texts: dict[str, str]
+    ) -> list[Candidate]:
+        """Every candidate for money in of `amount`, best first (ties: the fewer invoices first)."""
+        found: list[Candidate] = []
+        named, named_fields = self.named_invoices(texts)
+        customers = {invoice.customer_id for invoice in named}
+        if named and len(customers) == 1:
+            found.append(self._for_named(named, amount, named_fields))
+        known = self.customer(payer_account=payer_account, texts=texts, payer_name=payer_name)
+        if known is not None:
+            found.extend(self._for_customer(known, amount))
+        best: dict[tuple[int, tuple[tuple[str, Decimal], ...]], Candidate] = {}
+        for candidate in found:
+            key = (candidate.customer_id, candidate.invoices)
+            if key not in best or best[key].score < candidate.score:
+                best[key] = candidate
+        return sorted(best.values(), key=lambda c: (-c.score, len(c.invoices)))
+
+    def _for_named(self, named: list[OpenInvoice], amount: Decimal, fields: dict[str, str]) -> Candidate:
+        open_total = sum((invoice.open_amount for invoice in named), Decimal(0))
+        if amount == open_total:
+            return Candidate(
+                named[0].customer_id, 100, "invoices named, amount equal to what they have open", fields,
+                tuple((invoice.number, invoice.open_amount) for invoice in named),
+            )  # fmt: skip
+        rule = (
+            "invoices named, amount below what they have open"
+            if amount < open_total
+            else ("invoices named, amount above what they have open: the rest stays unapplied")
+        )
+        return Candidate(named[0].customer_id, 70, rule, fields, tuple(_in_order(named, amount)))
+
+    def _for_customer(self, known: tuple[int, str, str], amount: Decimal) -> list[Candidate]:
+        customer_id, how, value = known
+        strong = how != "payer name"
+        fields = {how: value}
+        open_invoices = self.by_customer.get(customer_id, [])
+        rule = f"customer by {how}, amount equal to one open invoice"
+        found = [
+            Candidate(
+                customer_id, 95 if strong else 80, rule, fields, ((invoice.number, invoice.open_amount),)
+            )
+            for invoice in open_invoices
+            if invoice.open_amount == amount
+        ][:1]
+        if not found:
+            combination = _combination(open_invoices[:COMBINATION_POOL], amount)
+            if combination:
+                found.append(
+                    Candidate(
+                        customer_id, 90 if strong else 70,
+                        f"customer by {how}, amount equal to {len(combination)} open invoices", fields,
+                        tuple((invoice.number, invoice.open_amount) for invoice in combination),
+                    )
+                )  # fmt: skip
+        found.append(
+            Candidate(
+                customer_id,
+                50,
+                f"customer by {how}; the amount matches no open invoices: oldest first",
+                fields,
+            )
+        )
+        return found
+
+
+def _in_order(invoices: Iterable[OpenInvoice], amount: Decimal) -> list[tuple[str, Decimal]]:
+    """The amount spread over the invoices in order, each as far as it goes."""
+    left, spread = amount, []
+    for invoice in invoices:
+        if left <= 0:
+            break
+        applied = min(left, invoice.open_amount)
+        spread.append((invoice.number, applied))
+        left -= applied
+    return spread
+
+
+def _combination(pool: list[OpenInvoice], amount: Decimal) -> tuple[OpenInvoice, ...] | None:
+    """The first combination of 2 to COMBINATION_SIZE invoices of the pool (oldest first) whose open
+    amounts add up to the amount exactly; at most a few hundred sums."""
+    if sum((invoice.open_amount for invoice in pool), Decimal(0)) < amount:
+        return None
+    for size in range(2, min(COMBINATION_SIZE, len(pool)) + 1):
+        for combination in itertools.combinations(pool, size):
+            if sum((invoice.open_amount for invoice in combination), Decimal(0)) == amount:
+                return combination
+    return None
