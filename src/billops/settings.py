@@ -177,4 +177,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("BILLOPS_LOG_LEVEL", "WARNING")},
+    # the mt-940 library logs a bank line's content (names, IBANs) when its own pattern fails: keep it out
+    "loggers": {"mt940": {"level": "CRITICAL"}},
 }

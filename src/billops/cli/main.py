@@ -52,8 +52,14 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print one JSON object")
 
     importer = commands.add_parser("import", help="import a file")
-    importer.add_argument("kind", choices=["customers", "tax-rates", "usage"])
+    importer.add_argument("kind", choices=["customers", "tax-rates", "usage", "bank-statement"])
     importer.add_argument("file", type=Path)
+    importer.add_argument(
+        "--format", default="", help="bank statements: camt, bai2, mt940, ofx or csv (default: recognised)"
+    )
+    importer.add_argument(
+        "--bank-account", default="", help="bank statements: the account's code (CSV: its layout)"
+    )
     importer.add_argument(
         "--user", default=os.environ.get("BILLOPS_USER", ""), help="who imports (or BILLOPS_USER)"
     )
@@ -131,6 +137,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _jobs(once=args.once, interval=args.interval)
     if args.command == "check":
         return _check(as_json=args.json)
+    if args.command == "import" and args.kind == "bank-statement":
+        from billops.payments.cli import import_bank_statement
+
+        return import_bank_statement(
+            path=args.file, username=args.user, format=args.format, bank_account=args.bank_account
+        )
     if args.command == "import" and args.kind == "usage":
         from billops.usage.cli import import_usage_file
 

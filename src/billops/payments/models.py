@@ -19,6 +19,8 @@ class BankAccount(models.Model):
     number = models.CharField(max_length=40, unique=True)  # IBAN or account number, compacted
     bic = models.CharField(max_length=11, blank=True)
     ledger_account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+")
+    # how this bank lays out its CSV export: the CsvMapping's columns and options (no account, currency)
+    csv_layout = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -34,6 +34,8 @@ from billops.payments.models import BankAccount, BankLine, Receipt, StatementFil
 from billops.payments.services.applications import Allocation, apply_cash, has_open_items
 from billops.payments.services.matching import AUTO_APPLY, Matcher
 from billops.payments.services.receipts import record_receipt
+from billops.payments.statements import parse_file
+from billops.payments.statements.csvfile import CsvMapping
 from billops.payments.statements.parsed import ParsedStatement, StatementLine
 
 TEXT_LIMITS = {"end_to_end_id": 100, "payer_name": 200, "payer_account": 40, "payer_bank": 20,
@@ -109,6 +111,55 @@ def _texts(line: StatementLine) -> dict[str, str]:
         )
         if value
     }  # fmt: skip
+
+
+def csv_mapping(bank: BankAccount) -> CsvMapping | None:
+    """The bank account's CSV layout as a mapping for its own account and currency; None when unset."""
+    if not bank.csv_layout:
+        return None
+    return CsvMapping(account=bank.number, currency=bank.currency, **bank.csv_layout)
+
+
+@transaction.atomic(durable=True)
+def set_csv_layout(*, bank_account: str, layout: dict[str, object], actor: User) -> BankAccount:
+    """Say how the bank lays out its CSV export (columns, separator, decimal comma, date format, encoding);
+    checked as a whole, refused naming the setting at fault."""
+    require_permission(actor, "payments.manage_bank_accounts")
+    bank = BankAccount.objects.select_for_update().filter(code=bank_account.strip().upper()).first()
+    if bank is None:
+        raise InvalidInput(f"there is no bank account {bank_account!r}", field="bank_account")
+    unknown = sorted(
+        set(layout) - set(CsvMapping.__dataclass_fields__) | set(layout) & {"account", "currency"}
+    )
+    if unknown:
+        raise InvalidInput(f"{unknown[0]} is not a CSV layout setting", field=unknown[0])
+    before = bank.csv_layout
+    bank.csv_layout = dict(layout)
+    csv_mapping(bank)  # refuses a layout that cannot work
+    bank.save(update_fields=["csv_layout"])
+    record_event(actor=actor, action="payments.csv_layout_set", target=bank, before={"layout": before},
+                 after={"layout": bank.csv_layout})  # fmt: skip
+    return bank
+
+
+def import_bank_file(
+    *, data: bytes, file_name: str, actor: User, format: str = "", bank_account: str = ""
+) -> ImportResult:
+    """Read a bank file in any format (told, or recognised from its first bytes; CSV with the named bank
+    account's layout) and import it; a file that fails its checks is refused whole, nothing written."""
+    require_permission(actor, "payments.import")
+    mapping = None
+    if bank_account:
+        bank = BankAccount.objects.filter(code=bank_account.strip().upper(), is_active=True).first()
+        if bank is None:
+            raise InvalidInput(f"there is no active bank account {bank_account!r}", field="bank_account")
+        mapping = csv_mapping(bank)
+    statements = parse_file(data, format=format, csv_mapping=mapping)
+    if not statements:
+        raise InvalidInput("the file holds no statement", field="file")
+    return import_statements(
+        data=data, file_name=file_name, format=statements[0].format, statements=statements, actor=actor
+    )
 
 
 @transaction.atomic(durable=True)
