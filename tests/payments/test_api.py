@@ -115,3 +115,20 @@ def test_a_collector_may_read_receipts_but_not_post_them(
     refused = api.post(RECEIPTS, body(setup["customer"].pk))
     assert (refused.status_code, refused.json()["code"]) == (403, "permission_denied")
     assert not Receipt.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"currency": "its frozen content"}, "currency"),
+        ({"code": "C" * 21}, "code"),
+        ({"number": ""}, "number"),
+        ({"bic": "NOT A BIC"}, "bic"),
+    ],
+)
+def test_a_bad_bank_account_is_refused_naming_its_field(
+    api_as: Any, supervisor: User, change: dict[str, Any], field: str
+) -> None:
+    account = {"code": "X", "name": "X", "currency": "EUR", "number": "DE89370400440532013000", **change}
+    response = api_as(supervisor).post("/payments/bank-accounts", account)
+    assert (response.status_code, response.json()["field"]) == (400, field), response.json()

@@ -18,6 +18,7 @@ from billops.access import clock
 from billops.access.models import User
 from billops.access.permissions import require_permission
 from billops.audit.services import record_event
+from billops.core.currencies import validate_currency
 from billops.core.errors import (
     CurrencyMismatch,
     Duplicate,
@@ -44,14 +45,18 @@ def create_bank_account(
 ) -> BankAccount:
     """One of our bank accounts; receipts into it post to `ledger_account` (a code; default bank clearing)."""
     require_permission(actor, "payments.manage_bank_accounts")
-    code, number = code.strip().upper(), re.sub(r"\s+", "", number).upper()
-    if not code or not name.strip() or not number:
-        raise InvalidInput("a bank account needs a code, a name and its number (IBAN or account number)")
+    code, number, bic = code.strip().upper(), re.sub(r"\s+", "", number).upper(), bic.strip().upper()
+    validate_currency(currency)
+    for field, value, limit in (("code", code, 20), ("name", name.strip(), 100), ("number", number, 40)):
+        if not value or len(value) > limit:
+            raise InvalidInput(f"a bank account's {field} is 1 to {limit} characters", field=field)
+    if bic and not re.fullmatch(r"[A-Z0-9]{8}([A-Z0-9]{3})?", bic):
+        raise InvalidInput(f"{bic!r} is not a BIC (8 or 11 letters and digits)", field="bic")
     if BankAccount.objects.filter(code=code).exists() or BankAccount.objects.filter(number=number).exists():
         raise Duplicate(f"a bank account {code} or number {number} exists already", field="code")
     account = resolve_account(ledger_account) if ledger_account else control_account(BANK_CLEARING)
     bank = BankAccount.objects.create(
-        code=code, name=name.strip(), currency=currency, number=number, bic=bic.strip().upper(),
+        code=code, name=name.strip(), currency=currency, number=number, bic=bic,
         ledger_account=account,
     )  # fmt: skip
     record_event(
