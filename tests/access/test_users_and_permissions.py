@@ -112,7 +112,7 @@ def test_only_an_admin_may_create_users(make_user, role):
 INVOICING = {
     "invoicing.edit_drafts", "invoicing.submit", "invoicing.issue", "invoicing.void", "invoicing.credit",
     "invoicing.send", "catalog.set_customer_price", "billing.capture", "billing.run", "usage.ingest",
-    "time.manage", "time.record", "payments.post", "payments.apply", "payments.import",
+    "time.manage", "time.record", "payments.post", "payments.apply", "payments.import", "payments.reverse",
 }  # fmt: skip
 ALLOWED = {
     Role.CLERK: {
@@ -126,7 +126,7 @@ ALLOWED = {
         "ledger.manage_accounts", "ledger.post_manual_entry", "ledger.reverse_entry", "ledger.close_period",
         "ledger.reopen_period", "access.manage_own_tokens", *INVOICING, "invoicing.approve",
         "invoicing.override_credit_hold", "catalog.manage", "time.set_rates", "time.approve",
-        "payments.manage_bank_accounts",
+        "payments.manage_bank_accounts", "payments.refund",
     },
     Role.AUDITOR: set(),  # read-only: its API tokens come from the operator (`billops token`)
     Role.ADMIN: set(PERMISSIONS),

@@ -48,6 +48,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "payments.post": frozenset({CLERK, SUPERVISOR}),  # receipts
     "payments.apply": frozenset({CLERK, SUPERVISOR}),  # cash application, and taking it back
     "payments.import": frozenset({CLERK, SUPERVISOR}),  # bank files
+    "payments.reverse": frozenset({CLERK, SUPERVISOR}),  # a payment the bank returned
+    "payments.refund": frozenset({SUPERVISOR}),  # money paid back out of a credit balance
     "access.manage_users": frozenset(),
     "access.set_clock": frozenset(),  # the test clock: admins only
     "access.manage_own_tokens": frozenset({CLERK, COLLECTOR, SUPERVISOR}),

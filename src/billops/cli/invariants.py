@@ -36,6 +36,8 @@ MONEY_MOVING_ACTIONS = frozenset({
     "receipt.posted",
     "receipt.applied",
     "receipt.unapplied",
+    "receipt.reversed",
+    "receipt.refunded",
     "credit_note.issued",
     "debit_note.issued",
     "invoice.voided",
@@ -160,8 +162,8 @@ def money_files() -> dict[str, Any]:
                 f"{total_in} and {total_out} landed"
             )
     problems += [
-        f"file {file_name} line {line}: posted as receipt {receipt_id} of {receipt_amount}, not {amount}"
-        for file_name, line, receipt_id, receipt_amount, amount in payments.posted_lines_off_their_receipt()
+        f"file {file_name} line {line} of {amount} posted {posted}"
+        for file_name, line, posted, amount in payments.posted_lines_off_their_receipt()
     ]
     by_status = payments.lines_by_status()
     return _result(problems, files=len(figures), lines=sum(by_status.values()), **by_status)

@@ -67,6 +67,16 @@ class Receipt(models.Model):
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # a returned payment (NSF, a returned direct debit, a card chargeback): the bank took the money back
+    reversed_on = models.DateField(null=True, blank=True)
+    return_code = models.CharField(max_length=12, blank=True)  # "AM04", "R01", "NSF", "CHARGEBACK"
+    return_reason = models.CharField(max_length=300, blank=True)
+    reversal_entry = models.ForeignKey(
+        "ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-received_on", "-id"]
@@ -138,6 +148,37 @@ class Application(models.Model):
         return self.unapply_entry_id is None
 
 
+class Refund(models.Model):
+    """Money paid back to a customer out of a receipt's unapplied cash (a credit on its account). It posts
+    unapplied cash (debit) against the bank account's ledger account (credit)."""
+
+    class Method(models.TextChoices):
+        WIRE = "wire", "Wire transfer"
+        ACH = "ach", "ACH"
+        CHEQUE = "cheque", "Cheque"
+        CARD = "card", "Card (back to the card paid with)"
+
+    receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, related_name="refunds")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(max_length=10, choices=Method.choices)
+    currency = CurrencyField()
+    amount = AmountField()
+    refunded_on = models.DateField()
+    reference = models.CharField(max_length=100, blank=True)
+    reason = models.CharField(max_length=300)
+    journal_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-refunded_on", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"refund {self.pk} of {self.amount} {self.currency}"
+
+
 class StatementFile(models.Model):
     """A bank file imported once (by its SHA-256: the same file again, renamed or not, is not read twice)
     and what became of its lines: each line is posted, parked in the matching queue, or rejected with a
@@ -192,6 +233,13 @@ class BankLine(models.Model):
     receipt = models.OneToOneField(
         Receipt, on_delete=models.PROTECT, null=True, blank=True, related_name="bank_line"
     )
+    # money out that is a receipt coming back (returned payment), or a refund we paid, as the bank booked it
+    returned_receipt = models.OneToOneField(
+        Receipt, on_delete=models.PROTECT, null=True, blank=True, related_name="return_line"
+    )
+    refund = models.OneToOneField(
+        Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="bank_line"
+    )
     evidence = models.JSONField(default=dict)  # the match it was posted on: rule, fields, score
     suggestions = models.JSONField(default=list)  # ranked candidates while parked
     resolved_by = models.ForeignKey(
@@ -212,7 +260,10 @@ class BankLine(models.Model):
                 name="bank_line_once_per_reference",
             ),
             models.CheckConstraint(
-                condition=Q(status="posted", receipt__isnull=False) | ~Q(status="posted"),
+                condition=~Q(status="posted")
+                | Q(receipt__isnull=False)
+                | Q(returned_receipt__isnull=False)
+                | Q(refund__isnull=False),
                 name="bank_line_posted_has_receipt",
             ),
         ]

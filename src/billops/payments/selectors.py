@@ -68,10 +68,22 @@ def file_figures() -> list[tuple[StatementFile, int, int, Decimal, Decimal]]:
     return figures
 
 
-def posted_lines_off_their_receipt() -> list[tuple[str, int, int | None, Decimal, Decimal]]:
-    """Posted bank lines whose receipt is not exactly their amount (there should be none)."""
-    off = BankLine.objects.filter(status=BankLine.Status.POSTED).exclude(receipt__amount=F("amount"))
-    return list(off.values_list("file__file_name", "line", "receipt_id", "receipt__amount", "amount"))
+def posted_lines_off_their_receipt() -> list[tuple[str, int, Decimal, Decimal]]:
+    """Posted bank lines that are not exactly what they posted: money in its receipt, money out the
+    receipt it returned or the refund it paid (there should be none)."""
+    posted = BankLine.objects.filter(status=BankLine.Status.POSTED).order_by("file_id", "line")
+    off = [
+        *posted.filter(receipt__isnull=False)
+        .exclude(receipt__amount=F("amount"))
+        .values_list("file__file_name", "line", "receipt__amount", "amount"),
+        *posted.filter(returned_receipt__isnull=False)
+        .exclude(returned_receipt__amount=-F("amount"))
+        .values_list("file__file_name", "line", "returned_receipt__amount", "amount"),
+        *posted.filter(refund__isnull=False)
+        .exclude(refund__amount=-F("amount"))
+        .values_list("file__file_name", "line", "refund__amount", "amount"),
+    ]
+    return off
 
 
 def lines_by_status() -> dict[str, int]:

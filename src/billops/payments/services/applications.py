@@ -44,7 +44,7 @@ class Allocation:
 OpenItem = Invoice | OpeningBalance
 
 
-def _locked_receipt(receipt_id: int) -> Receipt:
+def locked_receipt(receipt_id: int) -> Receipt:
     receipt = Receipt.objects.filter(pk=receipt_id).values_list("customer_id", flat=True).first()
     if receipt is None:
         raise NotFound(f"there is no receipt {receipt_id}", field="receipt_id")
@@ -117,13 +117,13 @@ def _chosen(receipt: Receipt, allocations: Sequence[Allocation]) -> list[tuple[O
         if amount <= 0:
             raise InvalidAmount(f"the amount applied to {invoice.number} must be more than zero", field=field)
         if amount > invoice.open_amount:
-            still_open = _shown(invoice.open_amount, receipt)
+            still_open = shown(invoice.open_amount, receipt)
             raise InvalidAmount(
                 f"{invoice.number} has {still_open} {invoice.currency} open, not {amount}", field=field
             )
         if amount > left:
             raise InvalidAmount(
-                f"receipt {receipt.pk} has {_shown(left, receipt)} {receipt.currency} left to apply; "
+                f"receipt {receipt.pk} has {shown(left, receipt)} {receipt.currency} left to apply; "
                 f"{invoice.number} would take {amount}",
                 field=field,
             )
@@ -132,7 +132,7 @@ def _chosen(receipt: Receipt, allocations: Sequence[Allocation]) -> list[tuple[O
     return chosen
 
 
-def _settle(item: OpenItem, amount: Decimal) -> None:
+def settle(item: OpenItem, amount: Decimal) -> None:
     item.open_amount -= amount
     if isinstance(item, Invoice):
         item.status = settlement_status(item)
@@ -149,7 +149,7 @@ def _label(item: OpenItem) -> str:
     return (item.number or "") if isinstance(item, Invoice) else f"opening balance {item.reference}"
 
 
-def _shown(amount: Decimal, receipt: Receipt) -> Decimal:
+def shown(amount: Decimal, receipt: Receipt) -> Decimal:
     """An amount to its currency's places, as the audit trail and the replies show it."""
     return round_money(Money(amount, receipt.currency)).amount
 
@@ -165,7 +165,7 @@ def apply_receipt(
     """Apply a receipt's unapplied cash to the invoices named, or oldest first; returns the applications.
     What is left stays unapplied, a credit on the customer's account."""
     return apply_cash(
-        receipt=_locked_receipt(receipt_id), actor=actor, allocations=allocations, applied_on=applied_on
+        receipt=locked_receipt(receipt_id), actor=actor, allocations=allocations, applied_on=applied_on
     )
 
 
@@ -203,7 +203,7 @@ def apply_cash(
     )
     applications = []
     for item, amount in chosen:
-        _settle(item, amount)
+        settle(item, amount)
         applications.append(
             Application.objects.create(
                 receipt=receipt, customer_id=receipt.customer_id, currency=receipt.currency, amount=amount,
@@ -217,8 +217,8 @@ def apply_cash(
         action="receipt.applied",
         target=receipt,
         after={
-            "applied": [{"item": _label(item), "amount": _shown(amount, receipt)} for item, amount in chosen],
-            "unapplied_amount": _shown(receipt.unapplied_amount, receipt),
+            "applied": [{"item": _label(item), "amount": shown(amount, receipt)} for item, amount in chosen],
+            "unapplied_amount": shown(receipt.unapplied_amount, receipt),
             "how": "chosen" if allocations else "oldest first",
         },
         journal_entry_id=entry.pk,
@@ -235,7 +235,7 @@ def unapply_application(
     found = Application.objects.filter(pk=application_id).values_list("receipt_id", flat=True).first()
     if found is None:
         raise NotFound(f"there is no application {application_id}", field="application_id")
-    receipt = _locked_receipt(found)
+    receipt = locked_receipt(found)
     application = Application.objects.select_for_update().get(pk=application_id)
     if not application.is_active:
         raise Conflict(f"application {application.pk} was unapplied already", field="application_id")
@@ -259,7 +259,7 @@ def unapply_application(
         source=receipt,
         actor=actor,
     )
-    _settle(item, -application.amount)
+    settle(item, -application.amount)
     receipt.unapplied_amount += application.amount
     receipt.save(update_fields=["unapplied_amount"])
     application.unapplied_on, application.unapply_reason = on, reason[:300]
@@ -272,7 +272,7 @@ def unapply_application(
         after={
             "application": application.pk,
             "item": label,
-            "amount": _shown(application.amount, receipt),
+            "amount": shown(application.amount, receipt),
             "reason": reason,
         },
         journal_entry_id=entry.pk,

@@ -4,6 +4,9 @@ one action.
 - `resolve_line`: the money came from this customer; apply it to the invoices named (a suggestion, or
   the clerk's own choice) or oldest first. The payer's account is remembered for the customer, so its
   next payment is matched by the account.
+- `resolve_return`: money out that is a receipt coming back (a returned direct debit, a bounced cheque):
+  the receipt is reversed with the return code, and the line records it.
+- `match_refund`: money out that is a refund already paid: the line records it; nothing is posted again.
 - `dismiss_line`: not a customer's payment (a bank fee, money out handled elsewhere): rejected with the
   clerk's reason, posted nowhere.
 """
@@ -11,6 +14,7 @@ one action.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,11 +22,13 @@ from django.utils import timezone
 from billops.access.models import User
 from billops.access.permissions import require_permission
 from billops.audit.services import record_event
-from billops.core.errors import Conflict, InvalidInput, NotFound
+from billops.core.errors import Conflict, InvalidAmount, InvalidInput, NotFound
+from billops.core.money import round_money
 from billops.customers.selectors import get_customer
-from billops.payments.models import BankLine, PayerAccount
-from billops.payments.services.applications import Allocation
+from billops.payments.models import BankLine, PayerAccount, Refund
+from billops.payments.services.applications import Allocation, locked_receipt
 from billops.payments.services.bank_files import post_line
+from billops.payments.services.returns import return_receipt
 
 
 def _parked(line_id: int) -> BankLine:
@@ -87,6 +93,58 @@ def resolve_line(
             "receipt": line.receipt_id,
             "payer_account_remembered": remembered,
         },
+    )
+    return line
+
+
+def _money_out(line: BankLine, amount: Decimal, what: str) -> None:
+    if line.amount >= 0:
+        raise InvalidInput(f"bank line {line.pk} is money in, not {what}", field="line_id")
+    if -line.amount != amount:
+        out, expected = (
+            round_money(-line.amount, line.currency).amount,
+            round_money(amount, line.currency).amount,
+        )
+        raise InvalidAmount(f"bank line {line.pk} is {out} out, {what} is {expected}", field="line_id")
+
+
+@transaction.atomic(durable=True)
+def resolve_return(
+    *, line_id: int, receipt_id: int, return_code: str, actor: User, reason: str = ""
+) -> BankLine:
+    """The money out is this receipt coming back: reverse it on the day the bank booked the return."""
+    require_permission(actor, "payments.reverse")
+    receipt = locked_receipt(receipt_id)
+    line = _parked(line_id)
+    _money_out(line, receipt.amount, f"receipt {receipt.pk}")
+    if receipt.bank_account_id != line.bank_account_id:
+        raise InvalidInput(f"receipt {receipt.pk} went into another bank account", field="receipt_id")
+    return_receipt(receipt=receipt, return_code=return_code, reason=reason, actor=actor, on=line.booked_on)
+    return _posted(line, actor, "bank_line.return_resolved", returned_receipt=receipt)
+
+
+@transaction.atomic(durable=True)
+def match_refund(*, line_id: int, refund_id: int, actor: User) -> BankLine:
+    """The money out is a refund posted already: the line records it, nothing is posted again."""
+    require_permission(actor, "payments.apply")
+    line = _parked(line_id)
+    refund = Refund.objects.filter(pk=refund_id, bank_account_id=line.bank_account_id).first()
+    if refund is None:
+        raise NotFound(f"there is no refund {refund_id} from this bank account", field="refund_id")
+    if BankLine.objects.filter(refund=refund).exists():
+        raise Conflict(f"refund {refund_id} is matched to another bank line already", field="refund_id")
+    _money_out(line, refund.amount, f"refund {refund.pk}")
+    return _posted(line, actor, "bank_line.refund_matched", refund=refund)
+
+
+def _posted(line: BankLine, actor: User, action: str, **link: object) -> BankLine:
+    for name, value in link.items():
+        setattr(line, name, value)
+    line.status, line.reason = BankLine.Status.POSTED, ""
+    line.resolved_by, line.resolved_at = actor, timezone.now()
+    line.save(update_fields=[*link, "status", "reason", "resolved_by", "resolved_at"])
+    record_event(
+        actor=actor, action=action, target=line, after={name: str(value) for name, value in link.items()}
     )
     return line
 

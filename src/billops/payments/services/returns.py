@@ -1,0 +1,207 @@
+"""Money going back: a receipt the bank returned (a bounced cheque, a returned direct debit or transfer,
+a card chargeback) and a refund of a customer's credit balance.
+
+- `reverse_receipt`: the bank took the money back. Every item the receipt paid is open again, its
+  unapplied cash is gone, and one entry posts receivables (what it had paid) and unapplied cash (what was
+  left) against the bank account: debits = the receipt's amount = the credit to the bank.
+- `refund_receipt`: we pay a customer back out of a receipt's unapplied cash: unapplied cash against the
+  bank account.
+Both are audited with their entry. A return's reason is a known code, so reports can count them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+
+from billops.access import clock
+from billops.access.models import User
+from billops.access.permissions import require_permission
+from billops.audit.services import record_event
+from billops.core.errors import Conflict, CurrencyMismatch, InvalidAmount, InvalidInput
+from billops.core.money import Money, Rounding, round_money
+from billops.customers.models import OpeningBalance
+from billops.invoicing.models import Invoice
+from billops.ledger.accounts import RECEIVABLES, UNAPPLIED_CASH
+from billops.ledger.posting import Line, credit, debit, post_entry
+from billops.payments.models import Receipt, Refund
+from billops.payments.services.applications import OpenItem, locked_receipt, settle, shown
+from billops.payments.services.receipts import get_bank_account
+
+# why a payment came back: SEPA R-transaction reasons, NACHA return codes, cheques and cards
+RETURN_CODES = {
+    "AC01": "incorrect account number", "AC04": "account closed", "AC06": "account blocked",
+    "AG01": "transaction forbidden on this account", "AM04": "insufficient funds",
+    "MD01": "no valid mandate", "MD06": "refund requested by the payer (disputed direct debit)",
+    "MS02": "refused by the payer", "MS03": "reason not given by the bank", "SL01": "blocked by the bank",
+    "R01": "insufficient funds", "R02": "account closed", "R03": "no account, or unable to locate it",
+    "R04": "invalid account number", "R07": "authorisation revoked by the customer",
+    "R08": "payment stopped", "R10": "customer says the debit was not authorised",
+    "R16": "account frozen", "R29": "corporate customer says the debit was not authorised",
+    "NSF": "cheque returned: not sufficient funds", "STOPPED": "cheque stopped by the payer",
+    "CHARGEBACK": "card chargeback",
+}  # fmt: skip
+
+
+def reversal_lines(receipt: Receipt, applied: Decimal) -> list[Line]:
+    """The receivables the receipt had paid and the cash it still held, against the bank."""
+    customer = receipt.customer_id
+    lines = []
+    if applied:
+        lines.append(debit(RECEIVABLES, Money(applied, receipt.currency), customer_id=customer))
+    if receipt.unapplied_amount:
+        lines.append(
+            debit(UNAPPLIED_CASH, Money(receipt.unapplied_amount, receipt.currency), customer_id=customer)
+        )
+    lines.append(credit(receipt.bank_account.ledger_account, Money(receipt.amount, receipt.currency)))
+    return lines
+
+
+def return_receipt(
+    *, receipt: Receipt, return_code: str, reason: str, actor: User, on: date | None = None
+) -> Receipt:
+    """`reverse_receipt`'s building block: the receipt and its customer locked by the caller (a bank line
+    resolved as a return does this in its own transaction)."""
+    require_permission(actor, "payments.reverse")
+    code = return_code.strip().upper()
+    if code not in RETURN_CODES:
+        raise InvalidInput(
+            f"{return_code!r} is not a return reason code; known: {', '.join(sorted(RETURN_CODES))}",
+            field="return_code",
+        )
+    if receipt.status != Receipt.Status.POSTED:
+        raise Conflict(f"receipt {receipt.pk} is {receipt.status} already", field="receipt_id")
+    if receipt.refunds.exists():
+        raise Conflict(
+            f"part of receipt {receipt.pk} was refunded: a returned payment cannot be reversed after a "
+            "refund; post the return by hand",
+            field="receipt_id",
+        )
+    on = on or clock.today()
+    if on < receipt.received_on:
+        raise InvalidInput("a payment is returned on or after the day it was received", field="on")
+    reason = (reason or RETURN_CODES[code]).strip()[:300]
+    active = list(receipt.applications.select_for_update().filter(unapply_entry__isnull=True).order_by("pk"))
+    applied = sum((application.amount for application in active), Decimal(0))
+    entry = post_entry(
+        on=on,
+        lines=reversal_lines(receipt, applied),
+        memo=f"Receipt {receipt.pk} returned: {code} {RETURN_CODES[code]}"[:200],
+        source=receipt,
+        actor=actor,
+    )
+    for application in active:
+        item: OpenItem = (
+            Invoice.objects.select_for_update().get(pk=application.invoice_id)
+            if application.invoice_id
+            else OpeningBalance.objects.select_for_update().get(pk=application.opening_balance_id or 0)
+        )
+        settle(item, -application.amount)
+        application.unapplied_on, application.unapply_reason = on, f"payment returned: {code}"
+        application.unapply_entry, application.unapplied_by = entry, actor
+        application.save(update_fields=["unapplied_on", "unapply_reason", "unapply_entry", "unapplied_by"])
+    held = receipt.unapplied_amount
+    receipt.status, receipt.unapplied_amount = Receipt.Status.REVERSED, Decimal(0)
+    receipt.reversed_on, receipt.return_code, receipt.return_reason = on, code, reason
+    receipt.reversal_entry, receipt.reversed_by = entry, actor
+    receipt.save(
+        update_fields=["status", "unapplied_amount", "reversed_on", "return_code", "return_reason",
+                       "reversal_entry", "reversed_by"]
+    )  # fmt: skip
+    record_event(
+        actor=actor,
+        action="receipt.reversed",
+        target=receipt,
+        after={
+            "return_code": code,
+            "reason": reason,
+            "reopened": [a.pk for a in active],
+            "reopened_amount": shown(applied, receipt),
+            "unapplied_cash_removed": shown(held, receipt),
+        },
+        journal_entry_id=entry.pk,
+    )
+    return receipt
+
+
+@transaction.atomic(durable=True)
+def reverse_receipt(
+    *, receipt_id: int, return_code: str, actor: User, reason: str = "", on: date | None = None
+) -> Receipt:
+    """The bank returned the payment: reopen what it paid, remove what it held, post it back to the bank."""
+    return return_receipt(
+        receipt=locked_receipt(receipt_id), return_code=return_code, reason=reason, actor=actor, on=on
+    )
+
+
+@transaction.atomic(durable=True)
+def refund_receipt(
+    *,
+    receipt_id: int,
+    amount: Money,
+    method: str,
+    reason: str,
+    actor: User,
+    reference: str = "",
+    on: date | None = None,
+) -> Refund:
+    """Pay a customer back out of a receipt's unapplied cash (its credit balance)."""
+    require_permission(actor, "payments.refund")
+    receipt = locked_receipt(receipt_id)
+    if receipt.status != Receipt.Status.POSTED:
+        raise Conflict(
+            f"receipt {receipt.pk} is {receipt.status}; nothing of it is refunded", field="receipt_id"
+        )
+    if method not in Refund.Method.values:
+        raise InvalidInput(f"method must be one of {', '.join(Refund.Method.values)}", field="method")
+    if amount.currency != receipt.currency:
+        raise CurrencyMismatch(
+            f"receipt {receipt.pk} is in {receipt.currency}, not {amount.currency}", field="currency"
+        )
+    amount = round_money(amount, policy=Rounding.EXACT)
+    if amount.amount <= 0:
+        raise InvalidAmount("a refund is more than zero", field="amount")
+    if amount.amount > receipt.unapplied_amount:
+        raise InvalidAmount(
+            f"receipt {receipt.pk} has {shown(receipt.unapplied_amount, receipt)} {receipt.currency} "
+            f"unapplied; {amount.amount} cannot be refunded",
+            field="amount",
+        )
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("say why the customer is paid back", field="reason")
+    on = on or clock.today()
+    bank = get_bank_account(receipt.bank_account.code)
+    entry = post_entry(
+        on=on,
+        lines=[
+            debit(UNAPPLIED_CASH, amount, customer_id=receipt.customer_id),
+            credit(bank.ledger_account, amount),
+        ],
+        memo=f"Refund to {receipt.customer.account_number} from receipt {receipt.pk}: {reason}"[:200],
+        source=receipt,
+        actor=actor,
+    )
+    refund = Refund.objects.create(
+        receipt=receipt, customer_id=receipt.customer_id, bank_account=bank, method=method,
+        currency=amount.currency, amount=amount.amount, refunded_on=on, reference=reference.strip()[:100],
+        reason=reason[:300], journal_entry=entry, created_by=actor,
+    )  # fmt: skip
+    receipt.unapplied_amount -= amount.amount
+    receipt.save(update_fields=["unapplied_amount"])
+    record_event(
+        actor=actor,
+        action="receipt.refunded",
+        target=receipt,
+        after={
+            "refund": refund.pk,
+            "amount": amount.amount,
+            "method": method,
+            "reason": reason,
+            "unapplied_amount": shown(receipt.unapplied_amount, receipt),
+        },
+        journal_entry_id=entry.pk,
+    )
+    return refund
