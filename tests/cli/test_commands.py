@@ -29,6 +29,7 @@ from billops.core.calendars import add_months
 from billops.customers.models import Customer, CustomerImport, OpeningBalance
 from billops.invoicing.models import Invoice, InvoiceLine
 from billops.ledger.models import Account, AccountingPeriod, JournalEntry, PeriodStatus
+from billops.payments.models import BankLine, Receipt, StatementFile
 from billops.timekeeping.models import Matter, TimeEntry
 
 pytestmark = pytest.mark.django_db
@@ -164,10 +165,16 @@ def test_demo_builds_the_company_and_bills_each_finished_month_through_a_bill_ru
     assert actions["invoice.voided"] == Invoice.objects.filter(status="void").count() >= 1
     assert Invoice.objects.filter(status="draft").count() == 12
     assert Invoice.objects.filter(status="submitted").count() == 5
-    assert (
-        JournalEntry.objects.count()
-        == balances.count() + issued.count() + actions["credit_note.issued"] + actions["invoice.voided"]
+    money = ("credit_note.issued", "invoice.voided", "receipt.posted", "receipt.applied", "receipt.reversed",
+             "receipt.refunded")  # fmt: skip
+    assert JournalEntry.objects.count() == balances.count() + issued.count() + sum(
+        actions.get(action, 0) for action in money
     )
+    # the banks' files in all five formats: payments matched on import or by the clerk, fees dismissed
+    formats = set(StatementFile.objects.values_list("format", flat=True))
+    assert formats == {"bai2", "camt.053", "csv", "mt940", "ofx"}
+    assert BankLine.objects.filter(status="posted").count() == Receipt.objects.count() > 0
+    assert BankLine.objects.filter(status="rejected", reason="dismissed: bank account fee").exists()
     assert f"Demo company built (seed 1): {DEMO_CUSTOMERS} customers." in out
     assert f"Bill runs: 2 runs issued {issued.count()} invoices" in out
     assert "period 2025-12 closed" in out

@@ -311,6 +311,13 @@ def _year_summary(console: Console, year: DemoYear) -> None:
         f"or needing approval), {year.drafts_issued} of them reviewed and issued the month after (the last "
         "run's are left to review)."
     )
+    cash = year.cash
+    console.print(
+        f"Cash: {cash.files} bank files in {len(cash.formats)} formats ({', '.join(sorted(cash.formats))}), "
+        f"{cash.lines} lines; {cash.posted_by_import} payments matched and applied on import, "
+        f"{cash.resolved} resolved by the clerk from the matching queue, {cash.dismissed} bank fees "
+        f"dismissed, {cash.reversals} returned direct debits reversed, {cash.refunds} overpayments refunded."
+    )
     work, time = year.work, year.time
     console.print(
         f"Work captured: {work.subscriptions} subscriptions ({work.cancelled} cancelled at term end), "

@@ -26,6 +26,7 @@ from billops.access.models import User
 from billops.access.services import reset_business_date, set_business_date
 from billops.billing.models import BilledItem, BillRun
 from billops.billing.services.execution import start_run
+from billops.cli.demo_cash import CashFigures, DemoCash
 from billops.cli.demo_invoices import correct_run, leave_work_in_progress, set_up_invoicing
 from billops.cli.demo_time import LEGAL_CLIENTS, DemoTime, TimeFigures
 from billops.cli.demo_work import DemoWork, WorkFigures
@@ -58,6 +59,7 @@ class DemoYear:
     run_exceptions: int = 0  # customers a run could not bill, summed over the runs
     run_drafts: int = 0  # invoices a run left as drafts for review (held, or needing approval)
     drafts_issued: int = 0  # of those, reviewed and issued in the month after their run
+    cash: CashFigures = field(default_factory=CashFigures)
     invoices_by_kind: dict[str, int] = field(default_factory=dict)  # invoices billing each kind of work
     credit_notes: int = 0
     voids: int = 0
@@ -91,6 +93,7 @@ def build_demo_year(
     """Capture and bill the demo's months for its active customers; the clock is reset even on failure."""
     admin, clerk, supervisor = users["admin"], users["clerk"], users["supervisor"]
     set_up_invoicing(admin, supervisor)
+    cash = DemoCash(rng, clerk, supervisor)
     active = list(
         Customer.objects.filter(pk__in=customer_ids, status=Customer.Status.ACTIVE).order_by("account_number")
     )
@@ -122,6 +125,7 @@ def build_demo_year(
                     year.drafts_issued += review_drafts(last_run, clerk, supervisor)
                 credit_notes, voids = correct_run(rng, _invoices_of(last_run), mid, clerk)
                 year.credit_notes, year.voids = year.credit_notes + credit_notes, year.voids + voids
+                cash.receive(_invoices_of(last_run), mid, last=current)
             end = today if current else month_end(month)
             set_business_date(on=end, actor=admin)
             work.close_month(month, end)
@@ -132,6 +136,7 @@ def build_demo_year(
         year.drafts, year.awaiting_approval = leave_work_in_progress(rng, taking_work, clerk)
     finally:
         reset_business_date(actor=admin)
+    year.cash = cash.figures
     year.invoices_by_kind = {
         kind: BilledItem.objects.filter(key__startswith=f"{kind}:", invoice__number__isnull=False)
         .values("invoice_id")

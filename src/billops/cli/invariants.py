@@ -313,6 +313,7 @@ def counts() -> dict[str, int]:
         "journal_entries": JournalEntry.objects.count(),
         "journal_lines": JournalLine.objects.count(),
         "audit_events": AuditEvent.objects.count(),
+        **payments.counts(),
         "bill_runs": BillRun.objects.count(),
         # invoices bill runs left as drafts that nobody has issued or deleted yet
         "run_drafts_to_review": BillRunDraft.objects.filter(invoice__status__in=EDITABLE_STATUSES).count(),

@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Sum
 from billops.access import clock
 from billops.audit.models import AuditEvent
 from billops.audit.selectors import list_events
+from billops.core.calendars import month_start
 from billops.core.db import given
 from billops.core.errors import NotFound
 from billops.core.money import Money, Rounding, round_money
@@ -308,6 +309,15 @@ def current_open_period() -> AccountingPeriod | None:
         .order_by("-start_on")
         .first()
     )
+
+
+def posting_day(on: date) -> date:
+    """The day a posting about `on` lands: `on` while its period is open, else today. For what is found
+    after a close (a bank line resolved weeks later): its own day is kept on the document, its entry goes
+    into the period open now."""
+    start = month_start(on)
+    closed = AccountingPeriod.objects.filter(start_on__gte=start, status=PeriodStatus.CLOSED).exists()
+    return clock.today() if closed else on
 
 
 # --- checks for `billops check` ------------------------------------------------------------------

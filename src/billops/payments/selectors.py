@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from billops.core.errors import NotFound
-from billops.payments.models import Application, BankAccount, BankLine, Receipt, StatementFile
+from billops.payments.models import Application, BankAccount, BankLine, Receipt, Refund, StatementFile
 
 
 def get_receipt(receipt_id: int) -> Receipt:
@@ -89,3 +89,16 @@ def posted_lines_off_their_receipt() -> list[tuple[str, int, Decimal, Decimal]]:
 def lines_by_status() -> dict[str, int]:
     counts = dict(BankLine.objects.values_list("status").annotate(n=Count("id")).order_by())
     return {status: counts.get(status, 0) for status in BankLine.Status.values}
+
+
+def counts() -> dict[str, int]:
+    """What `billops check` counts of payments."""
+    lines = lines_by_status()
+    return {
+        "receipts": Receipt.objects.count(),
+        "receipts_reversed": Receipt.objects.filter(status=Receipt.Status.REVERSED).count(),
+        "applications": Application.objects.count(),
+        "refunds": Refund.objects.count(),
+        "bank_files": StatementFile.objects.count(),
+        **{f"bank_lines_{status}": count for status, count in lines.items()},
+    }

@@ -19,7 +19,7 @@ line's receipt is exactly its amount.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -30,6 +30,7 @@ from billops.access.permissions import require_permission
 from billops.audit.services import record_event
 from billops.core.errors import CurrencyMismatch, InvalidInput
 from billops.core.money import Money
+from billops.ledger.selectors import posting_day
 from billops.payments.models import BankAccount, BankLine, Receipt, StatementFile
 from billops.payments.services.applications import Allocation, apply_cash, has_open_items
 from billops.payments.services.matching import AUTO_APPLY, Matcher
@@ -121,7 +122,7 @@ def csv_mapping(bank: BankAccount) -> CsvMapping | None:
 
 
 @transaction.atomic(durable=True)
-def set_csv_layout(*, bank_account: str, layout: dict[str, object], actor: User) -> BankAccount:
+def set_csv_layout(*, bank_account: str, layout: Mapping[str, object], actor: User) -> BankAccount:
     """Say how the bank lays out its CSV export (columns, separator, decimal comma, date format, encoding);
     checked as a whole, refused naming the setting at fault."""
     require_permission(actor, "payments.manage_bank_accounts")
@@ -250,12 +251,14 @@ def _import_line(
 
 def post_line(row: BankLine, *, customer_id: int, allocations: Sequence[Allocation], actor: User) -> Receipt:
     """A receipt of the line's amount from the customer, applied to the invoices given, or oldest first
-    when none are given; what is left stays unapplied on the customer's account."""
+    when none are given; what is left stays unapplied on the customer's account. Received on the day the
+    bank booked it; posted then too, unless that month is closed (a line resolved after the close)."""
+    on = posting_day(row.booked_on)
     receipt = record_receipt(
         customer_id=customer_id, bank_account=row.bank_account.code, method=_method(row.bank_code),
         amount=Money(row.amount, row.currency), actor=actor, received_on=row.booked_on,
-        payer_name=row.payer_name,
+        payer_name=row.payer_name, posted_on=on,
     )  # fmt: skip
     if allocations or has_open_items(customer_id, row.currency):
-        apply_cash(receipt=receipt, actor=actor, allocations=allocations or None, applied_on=row.booked_on)
+        apply_cash(receipt=receipt, actor=actor, allocations=allocations or None, applied_on=on)
     return receipt

@@ -25,6 +25,7 @@ from billops.audit.services import record_event
 from billops.core.errors import Conflict, InvalidAmount, InvalidInput, NotFound
 from billops.core.money import round_money
 from billops.customers.selectors import get_customer
+from billops.ledger.selectors import posting_day
 from billops.payments.models import BankLine, PayerAccount, Refund
 from billops.payments.services.applications import Allocation, locked_receipt
 from billops.payments.services.bank_files import post_line
@@ -119,7 +120,8 @@ def resolve_return(
     _money_out(line, receipt.amount, f"receipt {receipt.pk}")
     if receipt.bank_account_id != line.bank_account_id:
         raise InvalidInput(f"receipt {receipt.pk} went into another bank account", field="receipt_id")
-    return_receipt(receipt=receipt, return_code=return_code, reason=reason, actor=actor, on=line.booked_on)
+    on = posting_day(line.booked_on)  # the return's day, or today when that month is closed
+    return_receipt(receipt=receipt, return_code=return_code, reason=reason, actor=actor, on=on)
     return _posted(line, actor, "bank_line.return_resolved", returned_receipt=receipt)
 
 

@@ -128,6 +128,7 @@ def record_receipt(
     card_last4: str = "",
     processor_reference: str = "",
     idempotency_key: str = "",
+    posted_on: date | None = None,
 ) -> Receipt:
     """Record money a customer paid into one of our bank accounts; it stays unapplied until applied.
     With an idempotency key, posting the same receipt again returns the first one. The building block:
@@ -172,7 +173,7 @@ def record_receipt(
         customer=customer, unapplied_amount=amount.amount, idempotency_key=key, created_by=actor, **request
     )
     entry = post_entry(
-        on=received_on,
+        on=posted_on or received_on,
         lines=[
             debit(bank.ledger_account, amount),
             credit(UNAPPLIED_CASH, amount, customer_id=customer.pk),
