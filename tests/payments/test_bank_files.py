@@ -20,7 +20,8 @@ from billops.invoicing.models import Invoice
 from billops.invoicing.rendering.reference import creditor_reference
 from billops.invoicing.services.lines import LineData
 from billops.invoicing.services.workflow import invoice_now
-from billops.payments.models import BankLine, PayerAccount, Receipt, StatementFile
+from billops.ledger.services import close_period
+from billops.payments.models import Application, BankLine, PayerAccount, Receipt, StatementFile
 from billops.payments.services.applications import Allocation
 from billops.payments.services.bank_files import import_statements
 from billops.payments.services.queue import dismiss_line, resolve_line
@@ -213,3 +214,24 @@ def test_a_file_for_another_account_or_currency_or_by_the_wrong_role_writes_noth
     with pytest.raises(PermissionDenied):
         run(b"z", one, collector)
     assert not StatementFile.objects.exists() and not BankLine.objects.exists()
+
+
+def test_a_line_resolved_after_its_month_closed_is_received_then_and_posted_now(
+    book: dict[str, Any], clerk: User, supervisor: User, make_user: Callable[..., User]
+) -> None:
+    customers, inv = book["customers"], book["invoices"]
+    run(b"april", [line(1, "357.00", payer_name="Nobody Known", booked_on=date(2026, 4, 28))], clerk)
+    close_period(start_on=date(2026, 3, 1), actor=supervisor)
+    close_period(start_on=date(2026, 4, 1), actor=supervisor)
+    parked = BankLine.objects.get()
+    resolved = resolve_line(
+        line_id=parked.pk,
+        customer_id=customers["D"].pk,
+        actor=clerk,
+        allocations=[Allocation(inv["D1"].number)],
+    )
+    receipt = resolved.receipt
+    assert receipt.received_on == date(2026, 4, 28)  # the customer paid then
+    assert receipt.journal_entry.posted_on == date(2026, 5, 20)  # April is closed: it posts today
+    assert Application.objects.get(receipt=receipt).applied_on == date(2026, 5, 20)
+    all_ok()
