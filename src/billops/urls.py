@@ -12,4 +12,5 @@ urlpatterns = [
     path("invoices/", include("billops.invoicing.urls")),
     path("delivery/", include("billops.delivery.urls")),
     path("billing/", include("billops.billing.urls")),
+    path("payments/", include("billops.payments.urls")),
 ]

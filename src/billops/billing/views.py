@@ -25,10 +25,10 @@ from billops.billing.models import BillRun, BillRunPartition
 from billops.billing.services.planning import PlannedInvoice
 from billops.billing.services.runs import RunPreview, preview_run
 from billops.core.calendars import add_months, month_start
-from billops.core.currencies import minor_units
 from billops.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from billops.core.money import Money, round_money
 from billops.customers.models import Customer
+from billops.web.amounts import Shown
 
 PAGE_SIZE = 50
 INVOICES_SHOWN = 200  # a run's page lists this many of its invoices; the invoice list has them all
@@ -44,24 +44,6 @@ def _run(run_id: int) -> BillRun:
         return selectors.get_bill_run(run_id)
     except NotFound as exc:
         raise Http404(exc.message) from None
-
-
-@dataclass(frozen=True)
-class Shown:
-    """An amount as a page shows it: rounded to its currency's minor unit, with that many places."""
-
-    amount: Decimal
-    currency: str
-    places: str  # the `floatformat` argument: "2g" for EUR, "0g" for JPY
-
-    @classmethod
-    def of(cls, amount: Decimal | str, currency: str) -> Shown:
-        rounded = round_money(Decimal(amount), currency)
-        return cls(rounded.amount, currency, f"{minor_units(currency)}g")
-
-    @classmethod
-    def of_money(cls, money: Money) -> Shown:
-        return cls.of(money.amount, money.currency)
 
 
 def _totals(totals: dict[str, Any]) -> list[Shown]:

@@ -63,6 +63,20 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument(
         "--user", default=os.environ.get("BILLOPS_USER", ""), help="who imports (or BILLOPS_USER)"
     )
+    remittance = commands.add_parser(
+        "apply-remittance", help="apply a remittance advice (CSV, XLSX, X12 820) to a receipt"
+    )
+    remittance.add_argument("receipt_id", type=int, metavar="RECEIPT_ID")
+    remittance.add_argument("file", type=Path)
+    remittance.add_argument(
+        "--user", default=os.environ.get("BILLOPS_USER", ""), help="who applies (or BILLOPS_USER)"
+    )
+    cash = commands.add_parser(
+        "cash-report", help="cash received by day, its tie to the bank, unapplied cash"
+    )
+    cash.add_argument("--from", dest="date_from", required=True, help="first day, YYYY-MM-DD")
+    cash.add_argument("--to", dest="date_to", required=True, help="last day, YYYY-MM-DD")
+    cash.add_argument("--json", action="store_true", help="print one JSON object")
     catalog = commands.add_parser("catalog", help="seed: the usual tax codes and the shipped rate tables")
     catalog.add_argument("action", choices=["seed"])
     catalog.add_argument(
@@ -143,6 +157,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         return import_bank_statement(
             path=args.file, username=args.user, format=args.format, bank_account=args.bank_account
         )
+    if args.command == "cash-report":
+        from billops.payments.cli import print_cash_report
+
+        return print_cash_report(date_from=args.date_from, date_to=args.date_to, as_json=args.json)
+    if args.command == "apply-remittance":
+        from billops.payments.cli import apply_remittance_file
+
+        return apply_remittance_file(receipt_id=args.receipt_id, path=args.file, username=args.user)
     if args.command == "import" and args.kind == "usage":
         from billops.usage.cli import import_usage_file
 

@@ -21,15 +21,15 @@ from billops.invoicing.services.lines import LineData
 LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French"}
 
 
-def _text(label: str, **attrs: Any) -> forms.CharField:
+def text_field(label: str, **attrs: Any) -> forms.CharField:
     return forms.CharField(label=label, required=False, widget=forms.TextInput(attrs=attrs))
 
 
-def _number(label: str, **attrs: Any) -> forms.CharField:
-    return _text(label, inputmode="decimal", autocomplete="off", **attrs)
+def number_field(label: str, **attrs: Any) -> forms.CharField:
+    return text_field(label, inputmode="decimal", autocomplete="off", **attrs)
 
 
-def _select(label: str, choices: Any) -> forms.CharField:
+def select_field(label: str, choices: Any) -> forms.CharField:
     return forms.CharField(label=label, required=False, widget=forms.Select(choices=choices))
 
 
@@ -100,10 +100,12 @@ class HeaderForm(ServiceForm):
     issued_on = _date("Invoice date")
     service_start = _date("Service from")
     service_end = _date("Service to")
-    po_number = _text("PO number", autocomplete="off")
-    reference = _text("Reference", autocomplete="off")
-    invoice_discount_percent = _number("Invoice discount %", placeholder="0")
-    language = _select("Language", [("", "the customer's")] + [(c, LANGUAGE_NAMES[c]) for c in LANGUAGES])
+    po_number = text_field("PO number", autocomplete="off")
+    reference = text_field("Reference", autocomplete="off")
+    invoice_discount_percent = number_field("Invoice discount %", placeholder="0")
+    language = select_field(
+        "Language", [("", "the customer's")] + [(c, LANGUAGE_NAMES[c]) for c in LANGUAGES]
+    )
     notes = _area("Notes printed on the document")
 
     dates = ("issued_on", "service_start", "service_end")
@@ -124,7 +126,7 @@ class HeaderForm(ServiceForm):
 
 
 class NewInvoiceForm(HeaderForm):
-    account_number = _text(
+    account_number = text_field(
         "Customer account number",
         placeholder="C-1001",
         autocomplete="off",
@@ -142,17 +144,17 @@ class NewInvoiceForm(HeaderForm):
 
 
 class LineForm(ServiceForm):
-    product_code = _text("Product", list="product-options", autocomplete="off", placeholder="code")
-    description = _text("Description", placeholder="from the product when empty")
-    quantity = _number("Quantity", placeholder="1")
-    unit = _text("Unit", placeholder="hour")
-    unit_price = _number("Unit price", placeholder="from the price list")
-    discount_percent = _number("Discount %", placeholder="0")
-    discount_amount = _number("Fixed discount", placeholder="0.00")
-    tax_code = _select("Tax code", [])
+    product_code = text_field("Product", list="product-options", autocomplete="off", placeholder="code")
+    description = text_field("Description", placeholder="from the product when empty")
+    quantity = number_field("Quantity", placeholder="1")
+    unit = text_field("Unit", placeholder="hour")
+    unit_price = number_field("Unit price", placeholder="from the price list")
+    discount_percent = number_field("Discount %", placeholder="0")
+    discount_amount = number_field("Fixed discount", placeholder="0.00")
+    tax_code = select_field("Tax code", [])
     service_start = _date("Service from")
     service_end = _date("Service to")
-    reference = _text("Reference")
+    reference = text_field("Reference")
 
     dates = ("service_start", "service_end")
 
@@ -192,13 +194,13 @@ def product_options() -> list[Product]:
 
 
 class ReasonForm(ServiceForm):
-    reason = _text("Reason", maxlength=300)
+    reason = text_field("Reason", maxlength=300)
 
 
 class CreditNoteForm(ServiceForm):
     """The reason, and the whole invoice or a quantity or amount per line (`quantity_3`, `amount_3`)."""
 
-    reason = _text("Reason", maxlength=300)
+    reason = text_field("Reason", maxlength=300)
     scope = forms.ChoiceField(
         label="Credit",
         required=False,
@@ -211,8 +213,8 @@ class CreditNoteForm(ServiceForm):
         super().__init__(*args, **kwargs)
         self.lines = lines
         for line in lines:
-            self.fields[f"quantity_{line.line_no}"] = _number(f"Quantity of line {line.line_no}")
-            self.fields[f"amount_{line.line_no}"] = _number(f"Net amount of line {line.line_no}")
+            self.fields[f"quantity_{line.line_no}"] = number_field(f"Quantity of line {line.line_no}")
+            self.fields[f"amount_{line.line_no}"] = number_field(f"Net amount of line {line.line_no}")
 
     def credit_lines(self) -> list[CreditLine] | None:
         """None credits what is left of every line; otherwise the lines given a quantity or an amount."""

@@ -12,7 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from billops.access.auth import api_actor
@@ -30,7 +31,7 @@ from billops.core.schemas import (
 )
 from billops.payments import selectors
 from billops.payments.models import Application, BankAccount, Receipt
-from billops.payments.services import applications, receipts
+from billops.payments.services import applications, receipts, remittances
 
 router = Router()
 
@@ -212,3 +213,46 @@ def unapply_application(request: HttpRequest, application_id: RowId, payload: Un
         application_id=application_id, reason=payload.reason, actor=api_actor(request), on=payload.on
     )
     return selectors.get_receipt(application.receipt_id)
+
+
+class RemittanceRowOut(Schema):
+    row: int  # the file's row, or the RMR's segment number in an X12 820
+    place: str  # "row 3", or "segment 9 (RMR)"
+    invoice_number: str
+    paid: AmountOut
+    deduction: AmountOut  # kept back by the customer: left open on the invoice, not written off
+    reason: str
+    open_amount: AmountOut  # the invoice's, after the advice
+    status: str  # the invoice's, after the advice
+
+
+class RemittanceOut(Schema):
+    receipt_id: int
+    currency: str
+    format: str  # csv, xlsx or x12-820
+    payer: str
+    payment_reference: str
+    rows: list[RemittanceRowOut]
+    deductions_left_open: AmountOut
+    unapplied_amount: AmountOut  # what is left on the receipt
+
+
+@router.post("/receipts/{receipt_id}/remittance", response={200: RemittanceOut, **errors(*WRITE_ERRORS, 404)})
+def apply_remittance(
+    request: HttpRequest,
+    receipt_id: RowId,
+    file: UploadedFile = File(...),  # noqa: B008
+) -> object:
+    """A remittance advice file (CSV, XLSX or X12 820; docs/formats/remittance.md) applied to the receipt,
+    all or nothing; deductions stay open on their invoices and are listed."""
+    if file.size and file.size > remittances.MAX_FILE_BYTES:
+        raise remittances.RemittanceRejected(
+            f"the file is larger than {remittances.MAX_FILE_BYTES // (1024 * 1024)} MB"
+        )
+    advice = remittances.read_remittance(file.read(), file.name or "upload")
+    result = remittances.apply_remittance(receipt_id=receipt_id, advice=advice, actor=api_actor(request))
+    return {
+        "receipt_id": result.receipt.pk, "currency": result.receipt.currency, "format": advice.format,
+        "payer": advice.payer, "payment_reference": advice.payment_reference, "rows": result.rows,
+        "deductions_left_open": result.deduction_total, "unapplied_amount": result.unapplied_amount,
+    }  # fmt: skip

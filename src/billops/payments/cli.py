@@ -1,14 +1,23 @@
 """`billops import bank-statement FILE [--format F] [--bank-account CODE]`: a bank file imported as on the
-pages, then a one-screen summary; a refused file changes nothing and exits non-zero."""
+pages, then a one-screen summary; a refused file changes nothing and exits non-zero.
+`billops apply-remittance RECEIPT_ID FILE`: a customer's remittance advice applied to its receipt."""
 
 from __future__ import annotations
 
+import json
 import sys
+from collections import defaultdict
+from dataclasses import asdict
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from billops.access.selectors import get_user
+from billops.audit.services import json_safe
 from billops.core.errors import InvalidInput
+from billops.payments.cash_report import cash_report
 from billops.payments.services.bank_files import import_bank_file
+from billops.payments.services.remittances import apply_remittance, read_remittance
 
 
 def import_bank_statement(*, path: Path, username: str, format: str = "", bank_account: str = "") -> int:
@@ -33,3 +42,77 @@ def import_bank_statement(*, path: Path, username: str, format: str = "", bank_a
         f"{result.posted} posted, {result.parked} in the matching queue, {result.rejected} rejected\n"
     )
     return 0
+
+
+def apply_remittance_file(*, receipt_id: int, path: Path, username: str) -> int:
+    """Apply a remittance advice (CSV, XLSX or X12 820) to a receipt; print each row applied, the
+    deductions left open on their invoices and what is left unapplied on the receipt."""
+    if not username:
+        raise InvalidInput("say who applies with --user NAME (or BILLOPS_USER)", field="user")
+    if not path.is_file():
+        raise InvalidInput(f"{path} is not a file", field="file")
+    actor = get_user(username, field="user")
+    advice = read_remittance(path.read_bytes(), path.name)
+    result = apply_remittance(receipt_id=receipt_id, advice=advice, actor=actor)
+    receipt, currency = result.receipt, result.receipt.currency
+    customer = receipt.customer.account_number
+    sys.stdout.write(
+        f"applied {path.name} ({advice.format}) to receipt {receipt.pk} of {customer}: "
+        f"{len(result.rows)} invoices, {result.paid_total} {currency} paid\n"
+    )
+    for row in result.rows:
+        sys.stdout.write(
+            f"  {row.place}: {row.invoice_number} paid {row.paid}, "
+            f"now {row.status.replace('_', ' ')} with {row.open_amount} open\n"
+        )
+    if result.deductions:
+        sys.stdout.write(f"deductions left open ({result.deduction_total} {currency}; not written off):\n")
+        for row in result.deductions:
+            reason = f" ({row.reason})" if row.reason else ""
+            sys.stdout.write(f"  {row.invoice_number}: {row.deduction}{reason}\n")
+    sys.stdout.write(f"receipt {receipt.pk}: {result.unapplied_amount} {currency} left unapplied\n")
+    return 0
+
+
+def print_cash_report(*, date_from: str, date_to: str, as_json: bool = False) -> int:
+    """`billops cash-report`: receipts by day, method and bank account, the tie to the statements, and the
+    cash still unapplied."""
+    first, last = _day(date_from, "from"), _day(date_to, "to")
+    if last < first:
+        raise InvalidInput("--to is before --from", field="to")
+    report = cash_report(date_from=first, date_to=last)
+    if as_json:
+        sys.stdout.write(json.dumps(json_safe(asdict(report)), indent=2) + "\n")
+        return 0
+    write = sys.stdout.write
+    write(f"Cash received {first.isoformat()} to {last.isoformat()}\n")
+    for day in report.days:
+        write(
+            f"  {day.day.isoformat()}  {day.bank_account:<10} {day.method:<13} {day.receipts:>5} receipts "
+            f"{day.amount:>14} {day.currency}  ({day.from_statements} from bank files)\n"
+        )
+    for currency, total in report.totals.items():
+        write(f"total {currency}: {total}\n")
+    write("Tie-out to the bank statements\n")
+    for tie in report.tie_out:
+        write(
+            f"  {tie.bank_account:<10} received {tie.receipts} - returned {tie.returned} - refunded "
+            f"{tie.refunded} = {tie.booked} {tie.currency}; statements {tie.statements}; "
+            f"in transit {tie.in_transit}\n"
+        )
+    held: dict[str, Decimal] = defaultdict(Decimal)
+    for item in report.unapplied:
+        held[item.currency] += item.amount
+    per_currency = ", ".join(f"{amount} {currency}" for currency, amount in sorted(held.items()))
+    write(f"Unapplied cash: {len(report.unapplied)} receipts; {per_currency or 'none'}\n")
+    for item in report.unapplied[:20]:
+        when = item.received_on.isoformat()
+        write(f"  receipt {item.receipt_id} {item.customer:<12} {when} {item.amount} {item.currency}\n")
+    return 0
+
+
+def _day(value: str, field: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"--{field} {value!r} is not a date (YYYY-MM-DD)", field=field) from None

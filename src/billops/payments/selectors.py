@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from billops.core.errors import NotFound
+from billops.customers.models import Customer, OpeningBalance
+from billops.customers.selectors import list_opening_balances
+from billops.invoicing.models import DocumentType, Invoice
+from billops.invoicing.selectors import OPEN_STATUSES, list_invoices
 from billops.payments.models import Application, BankAccount, BankLine, Receipt, Refund, StatementFile
 
 
@@ -89,6 +94,118 @@ def posted_lines_off_their_receipt() -> list[tuple[str, int, Decimal, Decimal]]:
 def lines_by_status() -> dict[str, int]:
     counts = dict(BankLine.objects.values_list("status").annotate(n=Count("id")).order_by())
     return {status: counts.get(status, 0) for status in BankLine.Status.values}
+
+
+# --- the staff pages --------------------------------------------------------------------------------
+
+
+def list_receipts_with_origin(
+    *, customer_id: int | None = None, unapplied_only: bool = False
+) -> QuerySet[Receipt]:
+    """`list_receipts` with the bank line and file each receipt came from (none when entered by hand)."""
+    return list_receipts(customer_id=customer_id, unapplied_only=unapplied_only).select_related(
+        "bank_line__file"
+    )
+
+
+def get_receipt_detail(receipt_id: int) -> Receipt:
+    """One receipt with who entered it and the bank line it came from, or NotFound."""
+    receipt = list_receipts_with_origin().select_related("created_by").filter(pk=receipt_id).first()
+    if receipt is None:
+        raise NotFound(f"there is no receipt {receipt_id}", field="receipt_id")
+    return receipt
+
+
+def list_applications_with_people(receipt: Receipt) -> QuerySet[Application]:
+    """A receipt's applications, oldest first, with who applied and who took each back."""
+    return list_applications(receipt).select_related("created_by", "unapplied_by")
+
+
+@dataclass(frozen=True)
+class OpenItems:
+    """What a customer has open to apply cash to, in the order `apply_receipt` takes it oldest first."""
+
+    opening_balances: list[OpeningBalance]  # open_amount below 0: a credit carried over
+    invoices: list[Invoice]
+
+
+def list_open_items(customer: Customer) -> OpenItems:
+    """The customer's open opening balances and open invoices (issued or partly paid, something open)."""
+    balances = list_opening_balances(customer).exclude(open_amount=0).order_by("balance_on", "pk")
+    invoices = (
+        list_invoices(customer_id=customer.pk, document_type=DocumentType.INVOICE)
+        .filter(status__in=OPEN_STATUSES, open_amount__gt=0)
+        .order_by("due_on", "issued_on", "number")
+    )
+    return OpenItems(list(balances), list(invoices))
+
+
+def list_customer_applications(customer_id: int) -> QuerySet[Application]:
+    """A customer's applications, newest first, with their receipt and item."""
+    return (
+        Application.objects.filter(customer_id=customer_id)
+        .select_related("receipt", "invoice", "opening_balance", "created_by", "unapplied_by")
+        .order_by("-applied_on", "-pk")
+    )
+
+
+def list_parked_lines() -> QuerySet[BankLine]:
+    """The matching queue: bank lines waiting for a clerk, oldest first."""
+    return (
+        BankLine.objects.filter(status=BankLine.Status.PARKED)
+        .select_related("file", "bank_account")
+        .order_by("booked_on", "pk")
+    )
+
+
+def get_bank_line(line_id: int) -> BankLine:
+    """One bank line, whatever became of it, or NotFound."""
+    line = (
+        BankLine.objects.select_related("file", "bank_account", "receipt__customer", "resolved_by")
+        .filter(pk=line_id)
+        .first()
+    )
+    if line is None:
+        raise NotFound(f"there is no bank line {line_id}", field="line_id")
+    return line
+
+
+def list_statement_files() -> QuerySet[StatementFile]:
+    """Imported bank files, newest first, each with how many of its lines were posted, parked, rejected."""
+    return (
+        StatementFile.objects.select_related("bank_account", "imported_by")
+        .annotate(
+            posted=Count("lines", filter=Q(lines__status=BankLine.Status.POSTED)),
+            parked=Count("lines", filter=Q(lines__status=BankLine.Status.PARKED)),
+            rejected=Count("lines", filter=Q(lines__status=BankLine.Status.REJECTED)),
+        )
+        .order_by("-imported_at", "-pk")
+    )
+
+
+def get_statement_file(file_id: int) -> StatementFile:
+    file = list_statement_files().filter(pk=file_id).first()
+    if file is None:
+        raise NotFound(f"there is no bank file {file_id}", field="file_id")
+    return file
+
+
+def list_file_lines(file: StatementFile) -> QuerySet[BankLine]:
+    """A file's lines in file order, with the receipt and customer each posted line became."""
+    return file.lines.select_related("receipt__customer", "resolved_by").order_by("line", "pk")
+
+
+def invoice_ids_by_number(numbers: list[str]) -> dict[str, int]:
+    """The ids of the invoices with these numbers (numbers not found are left out)."""
+    found = Invoice.objects.filter(number__in=[number for number in numbers if number])
+    return {number: pk for number, pk in found.values_list("number", "pk") if number}
+
+
+def get_application(application_id: int) -> Application:
+    application = Application.objects.filter(pk=application_id).first()
+    if application is None:
+        raise NotFound(f"there is no application {application_id}", field="application_id")
+    return application
 
 
 def counts() -> dict[str, int]:

@@ -15,6 +15,7 @@ NAVIGATION = [
     ("Catalog", "catalog:products"),
     ("Invoices", "invoicing:list"),
     ("Bill runs", "billing:runs"),
+    ("Payments", "payments:queue"),
     ("Chart of accounts", "ledger:accounts"),
     ("Trial balance", "ledger:trial_balance"),
     ("Journal", "ledger:journal"),
@@ -22,12 +23,18 @@ NAVIGATION = [
     ("Audit log", "audit:log"),
     ("Deliveries", "delivery:log"),
 ]
+# an item whose pages sit beside its own rather than below it is current anywhere below this address
+SECTIONS = {"payments:queue": "payments:index"}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     # an item is current on its own page and on the pages below it (a customer under the customer list)
     items = [
-        {"label": label, "url_name": url_name, "active": request.path.startswith(reverse(url_name))}
+        {
+            "label": label,
+            "url_name": url_name,
+            "active": request.path.startswith(reverse(SECTIONS.get(url_name, url_name))),
+        }
         for label, url_name in NAVIGATION
     ]
     return {"navigation": items, "test_clock": clock.test_date()}

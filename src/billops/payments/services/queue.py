@@ -75,7 +75,10 @@ def resolve_line(
     line.evidence = {
         "customer_id": customer.pk, "customer": customer.account_number, "score": None,
         "rule": "resolved by a clerk", "fields": {},
-        "invoices": [{"number": a.invoice_number, "amount": str(a.amount)} for a in allocations],
+        "invoices": [
+            {"number": item.invoice_number, "amount": None if item.amount is None else str(item.amount)}
+            for item in allocations
+        ],
     }  # fmt: skip
     line.resolved_by, line.resolved_at = actor, timezone.now()
     line.save(update_fields=["receipt", "status", "reason", "evidence", "resolved_by", "resolved_at"])

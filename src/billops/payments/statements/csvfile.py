@@ -220,7 +220,7 @@ class _Row:
 
     def text(self, field: str) -> str:
         raw = self.cell(field)
-        if _looks_like_formula(raw):
+        if looks_like_formula(raw):
             raise self.reject(
                 f"the cell in column {self.column(field)!r} looks like a spreadsheet formula; "
                 "billops does not import formulas"
@@ -303,7 +303,7 @@ def _cell(line: StatementLine, field: str, mapping: CsvMapping) -> str:
         return value.strftime(mapping.date_format)
     if value is None:
         return ""  # no value date
-    if _looks_like_formula(value):
+    if looks_like_formula(value):
         raise ValueError(f"line {line.line}: {field} {value!r} would be refused as a spreadsheet formula")
     return str(value)
 
@@ -313,7 +313,7 @@ def _amount_text(amount: Decimal, mapping: CsvMapping) -> str:
     return text.replace(".", ",") if mapping.decimal_comma else text
 
 
-def _looks_like_formula(text: str) -> bool:
+def looks_like_formula(text: str) -> bool:
     """`=1+1`, `+1`, `@SUM(A1)`, a leading tab or carriage return, or `-` before anything but a number
     (`-12.50` is a number, a lone `-` is text)."""
     value = text.strip()

@@ -1,0 +1,203 @@
+"""Remittance advice applied: one payment's statement of the invoices it pays, applied to its receipt.
+
+Each line's amount paid is applied to its invoice through cash application (`applications.apply_cash`),
+in one transaction, as a clerk naming the invoices would. What the customer kept back (a deduction, a
+discount taken) is not written off: it stays open on the invoice, and the result and the audit event
+list it for a clerk to follow up. The advice is checked whole first; a refusal changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+
+from billops.access.models import User
+from billops.access.permissions import require_permission
+from billops.audit.services import record_event
+from billops.core.errors import Conflict, CurrencyMismatch, InvalidAmount
+from billops.invoicing.models import DocumentType, Invoice
+from billops.payments.models import Application, Receipt
+from billops.payments.remittance import (
+    MAX_FILE_BYTES,
+    XLSX_MAGIC,
+    RemittanceAdvice,
+    RemittanceRejected,
+    amount_problem,
+    check_total,
+    parse_edi_820,
+    parse_remittance_csv,
+    parse_remittance_xlsx,
+)
+from billops.payments.services.applications import (
+    OPEN_STATUSES,
+    Allocation,
+    apply_cash,
+    locked_receipt,
+    shown,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RemittanceRow:
+    """One line of the advice as applied: what was paid and kept back, and the invoice afterwards."""
+
+    row: int
+    place: str  # "row 3", or "segment 9 (RMR)" in an X12 820
+    invoice_number: str
+    paid: Decimal
+    deduction: Decimal  # kept back by the customer: still open on the invoice
+    reason: str
+    open_amount: Decimal  # the invoice's open amount after the advice
+    status: str  # the invoice's status after the advice
+
+    def audited(self) -> dict[str, object]:
+        return {"row": self.row, "invoice": self.invoice_number, "paid": self.paid,
+                "deduction": self.deduction, "reason": self.reason}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class RemittanceResult:
+    receipt: Receipt
+    rows: list[RemittanceRow]
+    applications: list[Application]
+
+    @property
+    def deductions(self) -> list[RemittanceRow]:
+        """The rows whose deduction is left open on the invoice."""
+        return [row for row in self.rows if row.deduction > 0]
+
+    @property
+    def paid_total(self) -> Decimal:
+        return sum((row.paid for row in self.rows), Decimal(0))
+
+    @property
+    def unapplied_amount(self) -> Decimal:
+        """What is left on the receipt after the advice."""
+        return shown(self.receipt.unapplied_amount, self.receipt)
+
+    @property
+    def deduction_total(self) -> Decimal:
+        return sum((row.deduction for row in self.rows), Decimal(0))
+
+
+def read_remittance(data: bytes, file_name: str) -> RemittanceAdvice:
+    """Read an advice in whichever format it is: an XLSX workbook (its zip signature, or a name ending
+    .xlsx), an X12 820 (it starts with ISA, or its name ends .edi, .x12 or .820), else CSV."""
+    if len(data) > MAX_FILE_BYTES:
+        raise RemittanceRejected(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    name = file_name.strip().lower()
+    if data.startswith(XLSX_MAGIC) or name.endswith((".xlsx", ".xlsm")):
+        return parse_remittance_xlsx(data)
+    if data.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"ISA") or name.endswith(
+        (".edi", ".x12", ".820")
+    ):
+        return parse_edi_820(data)
+    return parse_remittance_csv(data)
+
+
+@transaction.atomic(durable=True)
+def apply_remittance(*, receipt_id: int, advice: RemittanceAdvice, actor: User) -> RemittanceResult:
+    """Apply a receipt to the invoices its remittance advice names, each by the amount paid on it.
+    Deductions are not written off: the invoice keeps them open, and the result lists them."""
+    require_permission(actor, "payments.apply")
+    check_total(advice)
+    receipt = locked_receipt(receipt_id)  # the customer, then the receipt, as apply_receipt locks them
+    if receipt.status != Receipt.Status.POSTED:
+        raise Conflict(
+            f"receipt {receipt.pk} is {receipt.status}; nothing of it is applied", field="receipt_id"
+        )
+    currency = receipt.currency
+    if advice.currency and advice.currency != currency:
+        raise CurrencyMismatch(
+            f"the remittance advice is in {advice.currency}, receipt {receipt.pk} in {currency}", field="file"
+        )
+    for line in advice.lines:
+        for what, amount in (("amount paid", line.amount_paid), ("deduction", line.deduction)):
+            problem = amount_problem(amount, currency)
+            if problem:
+                raise RemittanceRejected(f"{advice.place(line)}: the {what} {problem}", row=line.row)
+    if advice.paid_total <= 0:
+        raise InvalidAmount("the remittance advice pays nothing on any invoice", field="file")
+    if advice.paid_total > receipt.unapplied_amount:
+        raise InvalidAmount(
+            f"the remittance advice pays {shown(advice.paid_total, receipt)} {currency}, but receipt "
+            f"{receipt.pk} has {shown(receipt.unapplied_amount, receipt)} {currency} unapplied",
+            field="file",
+        )
+    invoices = _named_invoices(receipt, advice)
+    applications = apply_cash(
+        receipt=receipt,
+        actor=actor,
+        allocations=[
+            Allocation(line.invoice_number, line.amount_paid) for line in advice.lines if line.amount_paid
+        ],
+    )
+    settled = Invoice.objects.filter(pk__in=[invoice.pk for invoice in invoices]).in_bulk()
+    rows = [
+        RemittanceRow(
+            row=line.row,
+            place=advice.place(line),
+            invoice_number=invoice.number or "",
+            paid=shown(line.amount_paid, receipt),
+            deduction=shown(line.deduction, receipt),
+            reason=line.reason,
+            open_amount=shown(settled[invoice.pk].open_amount, receipt),
+            status=settled[invoice.pk].status,
+        )
+        for line, invoice in zip(advice.lines, invoices, strict=True)
+    ]
+    record_event(
+        actor=actor,
+        action="receipt.remittance_applied",
+        target=receipt,
+        after={
+            "format": advice.format,
+            "payer": advice.payer,
+            "payment_reference": advice.payment_reference,
+            "rows": [row.audited() for row in rows],
+            "deductions_left_open": shown(advice.deduction_total, receipt),
+            "unapplied_amount": shown(receipt.unapplied_amount, receipt),
+            # the entry is the receipt.applied event's: an entry has one event
+            "journal_entry": applications[0].journal_entry_id,
+        },
+    )
+    return RemittanceResult(receipt=receipt, rows=rows, applications=applications)
+
+
+def _named_invoices(receipt: Receipt, advice: RemittanceAdvice) -> list[Invoice]:
+    """Each line's invoice, locked: an open invoice of the receipt's customer, in its currency, with at
+    least the amount paid on it still open. A line that names another refuses the whole advice."""
+    lines = advice.lines
+    numbers = [line.invoice_number.strip().upper() for line in lines]
+    found = {
+        invoice.number: invoice
+        for invoice in Invoice.objects.select_for_update().filter(
+            customer_id=receipt.customer_id, document_type=DocumentType.INVOICE, number__in=numbers
+        )
+    }
+    invoices = []
+    account, currency = receipt.customer.account_number, receipt.currency
+    for line, number in zip(lines, numbers, strict=True):
+        invoice, place = found.get(number), advice.place(line)
+        if invoice is None or invoice.status not in OPEN_STATUSES or invoice.open_amount <= 0:
+            now = f" (it is {invoice.get_status_display().lower()})" if invoice is not None else ""
+            raise RemittanceRejected(
+                f"{place}: {line.invoice_number!r} is not an open invoice of {account}{now}",
+                row=line.row,
+            )
+        if invoice.currency != currency:
+            raise RemittanceRejected(
+                f"{place}: {invoice.number} is in {invoice.currency}, the receipt in {currency}",
+                row=line.row,
+            )
+        if line.amount_paid + line.deduction > invoice.open_amount:
+            kept = f" and keeps back {shown(line.deduction, receipt)}" if line.deduction else ""
+            raise RemittanceRejected(
+                f"{place}: {invoice.number} has {shown(invoice.open_amount, receipt)} {currency} "
+                f"open; the advice pays {shown(line.amount_paid, receipt)}{kept}",
+                row=line.row,
+            )
+        invoices.append(invoice)
+    return invoices
