@@ -28,16 +28,12 @@ from billops.payments.services.queue import dismiss_line, resolve_line
 from billops.payments.services.receipts import create_bank_account
 from billops.payments.statements.parsed import ParsedStatement, StatementLine
 from tests.invoicing.factories import make_customer
+from tests.payments.books import all_ok
 
 pytestmark = pytest.mark.django_db
 
 IBAN = "DE89370400440532013000"
 BOOKED = date(2026, 5, 12)
-
-
-def all_ok() -> None:
-    report = check_all()
-    assert {name: r["problems"] for name, r in report["invariants"].items() if not r["ok"]} == {}
 
 
 def invoice(customer: Any, clerk: User, price: str) -> Invoice:

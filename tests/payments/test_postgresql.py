@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from billops.access.models import User
-from billops.cli.invariants import check_all
 from billops.core.errors import DomainError
 from billops.core.money import Money
 from billops.invoicing.models import Invoice
@@ -22,13 +21,9 @@ from billops.payments.services.applications import Allocation, apply_receipt
 from billops.payments.services.receipts import create_bank_account, post_receipt
 from tests.conftest import race
 from tests.invoicing.factories import make_customer
+from tests.payments.books import all_ok
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
-
-
-def all_ok() -> None:
-    report = check_all()
-    assert {name: r["problems"] for name, r in report["invariants"].items() if not r["ok"]} == {}
 
 
 @pytest.fixture

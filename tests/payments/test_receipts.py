@@ -4,8 +4,7 @@ retried post is one receipt; every refusal names its field and changes nothing."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -15,7 +14,6 @@ import pytest
 from billops.access.models import Role, User
 from billops.access.services import set_business_date
 from billops.audit.models import AuditEvent
-from billops.cli.invariants import check_all
 from billops.core.errors import (
     Conflict,
     CurrencyMismatch,
@@ -34,40 +32,15 @@ from billops.invoicing.services.workflow import invoice_now
 from billops.ledger.errors import PeriodClosed
 from billops.ledger.models import JournalEntry, JournalLine
 from billops.ledger.services import close_period
-from billops.payments.models import Application, Receipt
+from billops.payments.models import Receipt
 from billops.payments.services.applications import Allocation, apply_receipt, unapply_application
 from billops.payments.services.receipts import create_bank_account, post_receipt
 from tests.invoicing.factories import make_customer
+from tests.payments.books import all_ok, eur, unchanged
 
 pytestmark = pytest.mark.django_db
 
 TODAY = date(2026, 5, 20)
-
-
-def eur(amount: str) -> Money:
-    return Money(Decimal(amount), "EUR")
-
-
-def all_ok() -> None:
-    report = check_all()
-    assert {name: r["problems"] for name, r in report["invariants"].items() if not r["ok"]} == {}
-
-
-def state() -> dict[str, Any]:
-    return {
-        "receipts": list(Receipt.objects.order_by("pk").values_list("pk", "unapplied_amount", "status")),
-        "applications": list(Application.objects.order_by("pk").values_list("pk", "amount", "unapplied_on")),
-        "invoices": list(Invoice.objects.order_by("pk").values_list("pk", "open_amount", "status")),
-        "entries": JournalEntry.objects.count(),
-        "events": AuditEvent.objects.count(),
-    }
-
-
-@contextmanager
-def unchanged() -> Iterator[None]:
-    before = state()
-    yield
-    assert state() == before
 
 
 @pytest.fixture

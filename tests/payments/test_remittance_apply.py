@@ -6,8 +6,7 @@ POST /api/v1/payments/receipts/{id}/remittance."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +19,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from billops.access.models import Role, User
 from billops.access.services import set_business_date
 from billops.audit.models import AuditEvent
-from billops.cli.invariants import check_all
 from billops.cli.main import main
 from billops.core.errors import (
     Conflict,
@@ -30,50 +28,24 @@ from billops.core.errors import (
     NotFound,
     PermissionDenied,
 )
-from billops.core.money import Money
 from billops.customers.models import Customer
 from billops.customers.services import post_opening_balance
 from billops.invoicing.models import Invoice
 from billops.invoicing.services.lines import LineData
 from billops.invoicing.services.workflow import invoice_now
-from billops.ledger.models import JournalEntry, JournalLine
-from billops.payments.models import Application, Receipt
+from billops.ledger.models import JournalLine
+from billops.payments.models import Receipt
 from billops.payments.remittance import RemittanceAdvice, RemittanceLine, RemittanceRejected
 from billops.payments.services.applications import Allocation, apply_receipt
 from billops.payments.services.receipts import create_bank_account, post_receipt
 from billops.payments.services.remittances import apply_remittance, read_remittance
 from billops.payments.services.returns import reverse_receipt
 from tests.invoicing.factories import make_customer
+from tests.payments.books import all_ok, eur, state, unchanged
 
 pytestmark = pytest.mark.django_db
 
 TODAY = date(2026, 5, 20)
-
-
-def eur(amount: str) -> Money:
-    return Money(Decimal(amount), "EUR")
-
-
-def all_ok() -> None:
-    report = check_all()
-    assert {name: r["problems"] for name, r in report["invariants"].items() if not r["ok"]} == {}
-
-
-def state() -> dict[str, Any]:
-    return {
-        "receipts": list(Receipt.objects.order_by("pk").values_list("pk", "unapplied_amount", "status")),
-        "applications": list(Application.objects.order_by("pk").values_list("pk", "amount")),
-        "invoices": list(Invoice.objects.order_by("pk").values_list("pk", "open_amount", "status")),
-        "entries": JournalEntry.objects.count(),
-        "events": AuditEvent.objects.count(),
-    }
-
-
-@contextmanager
-def unchanged() -> Iterator[None]:
-    before = state()
-    yield
-    assert state() == before
 
 
 @pytest.fixture
@@ -142,7 +114,7 @@ def test_an_advice_pays_each_invoice_its_amount_and_leaves_the_deduction_open(
 
     result = apply_remittance(receipt_id=receipt.pk, advice=the_usual(invoices), actor=clerk)
 
-    statuses = {pk: (status, amount) for pk, amount, status in state()["invoices"]}
+    statuses = {pk: (status, amount) for pk, status, amount in state()["invoices"]}
     assert statuses == {
         first.pk: ("paid", Decimal("0.00")),
         second.pk: ("partly_paid", Decimal("38.00")),  # the deduction: open, not written off

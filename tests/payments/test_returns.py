@@ -4,8 +4,7 @@ field and changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -15,14 +14,13 @@ import pytest
 from billops.access.models import Role, User
 from billops.access.services import set_business_date
 from billops.audit.models import AuditEvent
-from billops.cli.invariants import check_all
 from billops.core.errors import Conflict, CurrencyMismatch, InvalidAmount, InvalidInput, PermissionDenied
 from billops.core.money import Money
 from billops.invoicing.models import Invoice
 from billops.invoicing.services.lines import LineData
 from billops.invoicing.services.workflow import invoice_now
 from billops.ledger.models import JournalEntry, JournalLine
-from billops.payments.models import Application, BankLine, Receipt, Refund
+from billops.payments.models import Application, BankLine
 from billops.payments.services.applications import apply_receipt
 from billops.payments.services.bank_files import import_statements
 from billops.payments.services.queue import match_refund, resolve_return
@@ -30,36 +28,11 @@ from billops.payments.services.receipts import create_bank_account, post_receipt
 from billops.payments.services.returns import refund_receipt, reverse_receipt
 from billops.payments.statements.parsed import ParsedStatement, StatementLine
 from tests.invoicing.factories import make_customer
+from tests.payments.books import all_ok, eur, unchanged
 
 pytestmark = pytest.mark.django_db
 
 IBAN = "DE89370400440532013000"
-
-
-def all_ok() -> None:
-    report = check_all()
-    assert {name: r["problems"] for name, r in report["invariants"].items() if not r["ok"]} == {}
-
-
-def eur(amount: str) -> Money:
-    return Money(Decimal(amount), "EUR")
-
-
-def state() -> dict[str, Any]:
-    return {
-        "receipts": list(Receipt.objects.order_by("pk").values_list("status", "unapplied_amount")),
-        "invoices": list(Invoice.objects.order_by("pk").values_list("status", "open_amount")),
-        "refunds": Refund.objects.count(),
-        "entries": JournalEntry.objects.count(),
-        "events": AuditEvent.objects.count(),
-    }
-
-
-@contextmanager
-def unchanged() -> Iterator[None]:
-    before = state()
-    yield
-    assert state() == before
 
 
 @pytest.fixture

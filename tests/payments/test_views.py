@@ -21,7 +21,6 @@ from django.urls import reverse
 from billops.access.models import Role, User
 from billops.access.services import set_business_date
 from billops.audit.models import AuditEvent
-from billops.cli.invariants import check_all
 from billops.core.money import Money
 from billops.customers.models import Customer
 from billops.invoicing.models import Invoice
@@ -35,6 +34,7 @@ from billops.payments.services.receipts import create_bank_account, post_receipt
 from billops.payments.statements.camt import write_camt053
 from billops.payments.statements.parsed import ParsedStatement, StatementLine
 from tests.invoicing.factories import make_customer
+from tests.payments.books import all_ok, state
 
 pytestmark = pytest.mark.django_db
 
@@ -74,27 +74,6 @@ def field_error(page: str, field_id: str) -> str:
     found = re.search(rf'<ul class="errorlist" id="{re.escape(field_id)}-errors">(.*?)</ul>', page, re.S)
     assert found, f"no error under {field_id}"
     return words(found[1])
-
-
-def all_ok() -> None:
-    report = check_all()
-    assert {name: r["problems"] for name, r in report["invariants"].items() if not r["ok"]} == {}
-
-
-def state() -> dict[str, Any]:
-    """Everything a refused action must leave alone."""
-    return {
-        "receipts": list(Receipt.objects.order_by("pk").values_list("pk", "amount", "unapplied_amount")),
-        "applications": list(
-            Application.objects.order_by("pk").values_list("pk", "amount", "unapply_entry_id")
-        ),
-        "invoices": list(Invoice.objects.order_by("pk").values_list("pk", "status", "open_amount")),
-        "lines": list(BankLine.objects.order_by("pk").values_list("pk", "status", "receipt_id", "reason")),
-        "files": StatementFile.objects.count(),
-        "payer_accounts": PayerAccount.objects.count(),
-        "entries": JournalEntry.objects.count(),
-        "events": AuditEvent.objects.count(),
-    }
 
 
 def invoice(customer: Customer, clerk: User, price: str) -> Invoice:
