@@ -710,3 +710,53 @@ def test_a_collector_posting_any_form_is_refused_and_nothing_changes(
                        headers={"HX-Request": "true"})  # fmt: skip
     assert htmx.status_code == 403 and "<html" not in text(htmx)
     assert state() == before
+
+
+def test_a_returned_payment_is_reversed_from_its_page_and_everything_it_paid_is_open_again(
+    book: dict[str, Any], receipt: Receipt, clerk: User
+) -> None:
+    c1 = book["invoices"]["C1"]
+    apply_receipt(receipt_id=receipt.pk, actor=clerk, allocations=[Allocation(c1.number)])
+    client = signed_in(clerk)
+    url = reverse("payments:receipt", args=[receipt.pk])
+    page = text(client.get(url))
+    assert "Payment returned by the bank" in page and "Refund the credit" not in page  # clerks do not refund
+    before = state()
+    refused = client.post(reverse("payments:reverse", args=[receipt.pk]), {"return_code": "BOUNCED"})
+    assert refused.status_code == 200 and "is not a return reason code" in field_error(
+        text(refused), "returnform-return_code"
+    )
+    assert state() == before
+    done = client.post(
+        reverse("payments:reverse", args=[receipt.pk]), {"return_code": "AM04", "reason": "bank"}
+    )
+    assert done["Location"] == url
+    receipt.refresh_from_db()
+    c1.refresh_from_db()
+    assert (receipt.status, receipt.return_code, c1.status, c1.open_amount) == (
+        "reversed", "AM04", "issued", Decimal("119.00"),
+    )  # fmt: skip
+    assert "Payment returned by the bank" not in text(client.get(url))
+    all_ok()
+
+
+def test_a_supervisor_refunds_part_of_the_credit_from_the_receipts_page(
+    receipt: Receipt, supervisor: User
+) -> None:
+    client = signed_in(supervisor)
+    url = reverse("payments:refund", args=[receipt.pk])
+    before = state()
+    too_much = client.post(url, {"amount": "500.01", "method": "wire", "reason": "overpaid"})
+    assert too_much.status_code == 200 and "cannot be refunded" in field_error(
+        text(too_much), "refundform-amount"
+    )
+    assert state() == before
+    done = client.post(url, {"amount": "100.00", "method": "wire", "reason": "overpaid", "reference": "R-1"})
+    assert done["Location"] == reverse("payments:receipt", args=[receipt.pk])
+    receipt.refresh_from_db()
+    assert receipt.unapplied_amount == Decimal("400.00")
+    refund = receipt.refunds.get()
+    assert (refund.amount, refund.method, refund.reference, refund.created_by) == (
+        Decimal("100.00"), "wire", "R-1", supervisor,
+    )  # fmt: skip
+    all_ok()

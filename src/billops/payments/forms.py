@@ -14,8 +14,9 @@ from billops.core.errors import DomainError, InvalidAmount, InvalidInput, Permis
 from billops.core.money import Money, money, to_decimal
 from billops.customers.models import Customer
 from billops.invoicing.forms import number_field, parse_date, select_field, text_field
-from billops.payments.models import Receipt
+from billops.payments.models import Receipt, Refund
 from billops.payments.services.applications import Allocation
+from billops.payments.services.returns import RETURN_CODES
 from billops.payments.statements import FORMATS
 
 APPLY_ROWS = 4  # blank invoice rows the apply form offers; a posted form keeps as many as were sent
@@ -213,3 +214,21 @@ class ImportForm(ServiceForm):
         if upload is None:
             raise InvalidInput("choose the bank file to import", field="file")
         return upload
+
+
+class ReturnForm(ServiceForm):
+    """The bank returned the payment: its reason code, and a note."""
+
+    return_code = select_field(
+        "Return reason", [(code, f"{code}: {text}") for code, text in sorted(RETURN_CODES.items())]
+    )
+    reason = text_field("Note (optional)", maxlength=300, autocomplete="off")
+
+
+class RefundForm(ServiceForm):
+    """Pay the customer back out of the receipt's unapplied cash."""
+
+    amount = number_field("Amount")
+    method = select_field("Method", Refund.Method.choices)
+    reference = text_field("Reference", maxlength=100, autocomplete="off")
+    reason = text_field("Reason", maxlength=300, autocomplete="off")

@@ -12,10 +12,13 @@ from billops.payments.views.receipts import (
     receipt_detail,
     receipt_list,
     record_receipt,
+    refund_receipt,
+    reverse_receipt,
     unapply_application,
 )
 
 __all__ = [
     "apply_receipt", "customer_cash", "dismiss_line", "file_detail", "file_list", "import_file", "queue_page",
-    "receipt_detail", "receipt_list", "record_receipt", "resolve_line", "unapply_application",
+    "receipt_detail", "receipt_list", "record_receipt", "refund_receipt", "resolve_line", "reverse_receipt",
+    "unapply_application",
 ]  # fmt: skip

@@ -18,12 +18,13 @@ from django.views.decorators.http import require_GET, require_POST
 from billops.access import clock
 from billops.access.permissions import can
 from billops.core.errors import DomainError, PermissionDenied, UnprocessableReplay
+from billops.core.money import money
 from billops.customers.models import Customer
 from billops.customers.selectors import get_customer, get_customer_by_number
 from billops.payments import selectors
-from billops.payments.forms import ApplyForm, ReasonForm, ReceiptForm, ServiceForm
+from billops.payments.forms import ApplyForm, ReasonForm, ReceiptForm, RefundForm, ReturnForm, ServiceForm
 from billops.payments.models import Application, Receipt
-from billops.payments.services import applications, receipts
+from billops.payments.services import applications, receipts, returns
 from billops.payments.views.common import (
     PAGE_SIZE,
     Shown,
@@ -143,6 +144,8 @@ def _receipt_page(
     *,
     apply_form: ApplyForm | None = None,
     unapply_form: tuple[int, ReasonForm] | None = None,
+    return_form: ReturnForm | None = None,
+    refund_form: RefundForm | None = None,
     error: DomainError | None = None,
 ) -> HttpResponse:
     receipt = found_or_404(selectors.get_receipt_detail, receipt_id)
@@ -166,6 +169,15 @@ def _receipt_page(
         "applications": rows,
         **_open_items(receipt.customer),
         "apply_form": (apply_form or ApplyForm()) if may_apply and can_take_more else None,
+        # a posted receipt the bank may still return; its unapplied cash may be refunded
+        "return_form": (return_form or ReturnForm())
+        if can(request.user, "payments.reverse")
+        and receipt.status == Receipt.Status.POSTED
+        and not receipt.refunds.exists()
+        else None,
+        "refund_form": (refund_form or RefundForm())
+        if can(request.user, "payments.refund") and can_take_more
+        else None,
         "may_apply": may_apply,
         "error": error,
     }
@@ -227,6 +239,47 @@ def unapply_application(request: HttpRequest, application_id: int) -> HttpRespon
         request, f"Unapplied {amount.amount} {amount.currency} from {_item(application)}: it is open again."
     )
     return redirect("payments:receipt", application.receipt_id)
+
+
+@login_required
+@require_POST
+def reverse_receipt(request: HttpRequest, receipt_id: int) -> HttpResponse:
+    """The bank returned the payment: what it paid is open again."""
+    form = ReturnForm(request.POST)
+    try:
+        receipt = returns.reverse_receipt(
+            receipt_id=receipt_id, return_code=form.text("return_code"), reason=form.text("reason"),
+            actor=actor(request),
+        )  # fmt: skip
+    except DomainError as exc:
+        status, error = _refused(form, exc)
+        return _receipt_page(request, receipt_id, status, return_form=form, error=error)
+    messages.success(
+        request, f"Receipt {receipt.pk} reversed ({receipt.return_code}): what it paid is open again."
+    )
+    return redirect("payments:receipt", receipt_id)
+
+
+@login_required
+@require_POST
+def refund_receipt(request: HttpRequest, receipt_id: int) -> HttpResponse:
+    """Pay the customer back out of the receipt's unapplied cash."""
+    form = RefundForm(request.POST)
+    receipt = found_or_404(selectors.get_receipt, receipt_id)
+    try:
+        refund = returns.refund_receipt(
+            receipt_id=receipt_id, amount=money(form.text("amount"), receipt.currency),
+            method=form.text("method"), reason=form.text("reason"), reference=form.text("reference"),
+            actor=actor(request),
+        )  # fmt: skip
+    except DomainError as exc:
+        status, error = _refused(form, exc)
+        return _receipt_page(request, receipt_id, status, refund_form=form, error=error)
+    amount = Shown.of(refund.amount, refund.currency)
+    messages.success(
+        request, f"Refunded {amount.amount} {amount.currency} to {receipt.customer.account_number}."
+    )
+    return redirect("payments:receipt", receipt_id)
 
 
 # --- a customer's cash -----------------------------------------------------------------------------
