@@ -140,7 +140,7 @@ def test_a_returned_direct_debit_in_a_bank_file_reverses_its_receipt(
                       statements=money_out(("-500.00", "RET-1"), ("-499.00", "RET-2")))  # fmt: skip
     line, other = BankLine.objects.order_by("line")
     assert (line.status, other.status) == ("parked", "parked")
-    with unchanged(), pytest.raises(InvalidAmount, match=r"is 499\.00 out, receipt 1 is 500\.00"):
+    with unchanged(), pytest.raises(InvalidAmount, match=rf"is 499\.00 out, receipt {receipt.pk} is 500\.00"):
         resolve_return(line_id=other.pk, receipt_id=receipt.pk, return_code="MD06", actor=clerk)
     resolved = resolve_return(line_id=line.pk, receipt_id=receipt.pk, return_code="MD06", actor=clerk)
     receipt.refresh_from_db()
@@ -175,6 +175,6 @@ def test_a_refund_of_another_amount_is_not_matched(
     )
     import_statements(data=b"refund", file_name="r.xml", format="camt.053", actor=clerk,
                       statements=money_out(("-43.00", "OUT-1")))  # fmt: skip
-    with pytest.raises(InvalidAmount, match=r"is 43\.00 out, refund 1 is 40\.00"):
+    with pytest.raises(InvalidAmount, match=rf"is 43\.00 out, refund {refund.pk} is 40\.00"):
         match_refund(line_id=BankLine.objects.get().pk, refund_id=refund.pk, actor=clerk)
     assert BankLine.objects.get().status == "parked"
