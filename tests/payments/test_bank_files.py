@@ -101,8 +101,8 @@ def test_each_line_is_posted_with_its_evidence_parked_with_suggestions_or_reject
     assert rows[1].evidence["rule"] == "invoices named, amount equal to what they have open"
     assert rows[1].evidence["fields"] == {"remittance": inv["A1"].number}
     assert rows[3].evidence["invoices"] == [
-        {"number": inv["C2"].number, "amount": "238.000000"},
-        {"number": inv["C3"].number, "amount": "357.000000"},
+        {"number": inv["C2"].number, "amount": "238.000000", "discount": "0"},
+        {"number": inv["C3"].number, "amount": "357.000000", "discount": "0"},
     ]
     paid = dict(Invoice.objects.values_list("pk", "status"))
     assert [paid[inv[key].pk] for key in ("A1", "B1", "C1", "C2", "C3", "D1")] == [

@@ -25,8 +25,8 @@ from billops.customers.models import Customer
 from billops.invoicing.models import Invoice, InvoiceStatus
 from billops.invoicing.rendering.reference import creditor_reference
 from billops.payments.models import BankAccount, BankLine, Receipt
-from billops.payments.services.applications import Allocation
 from billops.payments.services.bank_files import csv_mapping, import_bank_file, set_csv_layout
+from billops.payments.services.matching import allocations_of
 from billops.payments.services.queue import dismiss_line, match_refund, resolve_line, resolve_return
 from billops.payments.services.receipts import create_bank_account
 from billops.payments.services.returns import refund_receipt
@@ -213,7 +213,7 @@ class DemoCash:
             if not line.suggestions or self.rng.random() < 0.2:
                 continue  # left for the demo's clerk
             best = line.suggestions[0]
-            allocations = [Allocation(item["number"], Decimal(item["amount"])) for item in best["invoices"]]
+            allocations = allocations_of(best)
             resolve_line(
                 line_id=line.pk, customer_id=best["customer_id"], actor=self.clerk, allocations=allocations
             )

@@ -153,6 +153,9 @@ class Invoice(models.Model):
     number = models.CharField(max_length=30, null=True, blank=True, unique=True)
     issued_on = models.DateField(null=True, blank=True)  # the invoice date; the planned date on a draft
     due_on = models.DateField(null=True, blank=True)
+    # the early-payment discount the terms offered at issue: this percent off if paid by that day
+    early_discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    early_discount_until = models.DateField(null=True, blank=True)
     terms_text = models.CharField(max_length=120, blank=True)  # the payment terms as printed
 
     service_start = models.DateField(null=True, blank=True)

@@ -115,7 +115,8 @@ class Application(models.Model):
         "customers.OpeningBalance", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     currency = CurrencyField()
-    amount = AmountField()
+    amount = AmountField()  # the cash applied
+    discount = AmountField(default=0)  # the early-payment discount taken with it, off the same invoice
     applied_on = models.DateField()
     journal_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -218,6 +218,8 @@ def number_document(invoice: Invoice, series: NumberSeries, sequence_no: int) ->
     if invoice.document_type != DocumentType.CREDIT_NOTE:
         terms = invoice.customer.terms
         invoice.due_on, invoice.terms_text = terms.due_on(invoice.issued_on), str(terms)
+        invoice.early_discount_percent = terms.discount_percent
+        invoice.early_discount_until = terms.discount_until(invoice.issued_on)
 
 
 def entry_memo(invoice: Invoice) -> str:

@@ -26,7 +26,7 @@ from billops.customers.models import OpeningBalance
 from billops.customers.selectors import get_customer
 from billops.invoicing.models import DocumentType, Invoice, InvoiceStatus
 from billops.invoicing.services.corrections import settlement_status
-from billops.ledger.accounts import RECEIVABLES, UNAPPLIED_CASH
+from billops.ledger.accounts import DISCOUNTS, RECEIVABLES, UNAPPLIED_CASH
 from billops.ledger.posting import Line, credit, debit, post_entry
 from billops.payments.models import Application, Receipt
 
@@ -35,10 +35,29 @@ OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID)
 
 @dataclass(frozen=True, slots=True)
 class Allocation:
-    """Apply `amount` (None: as much as is open and left) to the invoice numbered `invoice_number`."""
+    """Apply `amount` (None: as much as is open and left) to the invoice numbered `invoice_number`, and
+    take `discount` off it: the early-payment discount its terms offered, inside their window."""
 
     invoice_number: str
     amount: Decimal | None = None
+    discount: Decimal = Decimal(0)
+
+
+def discount_offered(
+    *, total: Decimal, open_amount: Decimal, percent: Decimal, until: date | None, on: date, currency: str
+) -> Decimal:
+    """The early-payment discount an invoice offers when paid on `on`: its percent of the total, while the
+    invoice is untouched (nothing paid or credited yet) and `on` is inside the window; else 0."""
+    if not percent or until is None or on > until or open_amount != total:
+        return Decimal(0)
+    return round_money(total * percent / 100, currency).amount
+
+
+def early_discount(invoice: Invoice, on: date) -> Decimal:
+    return discount_offered(
+        total=invoice.total, open_amount=invoice.open_amount, percent=invoice.early_discount_percent,
+        until=invoice.early_discount_until, on=on, currency=invoice.currency,
+    )  # fmt: skip
 
 
 OpenItem = Invoice | OpeningBalance
@@ -75,7 +94,10 @@ def has_open_items(customer_id: int, currency: str) -> bool:
     return invoices.exists() or balances.exists()
 
 
-def _oldest_first(receipt: Receipt) -> list[tuple[OpenItem, Decimal]]:
+Chosen = list[tuple[OpenItem, Decimal, Decimal]]  # each item, the cash applied, the discount taken
+
+
+def _oldest_first(receipt: Receipt) -> Chosen:
     """The customer's open items, opening balances first, then invoices by due date, as far as the
     receipt's unapplied cash goes."""
     balances = OpeningBalance.objects.select_for_update().filter(
@@ -87,16 +109,16 @@ def _oldest_first(receipt: Receipt) -> list[tuple[OpenItem, Decimal]]:
         if left <= 0:
             break
         amount = min(left, item.open_amount)
-        chosen.append((item, amount))
+        chosen.append((item, amount, Decimal(0)))
         left -= amount
     return chosen
 
 
-def _chosen(receipt: Receipt, allocations: Sequence[Allocation]) -> list[tuple[OpenItem, Decimal]]:
+def _chosen(receipt: Receipt, allocations: Sequence[Allocation], on: date) -> Chosen:
     """The invoices the clerk named, each checked: the receipt's customer, open, its currency, no more than
     is open; in all no more than the receipt has left."""
     open_by_number = {invoice.number: invoice for invoice in _open_invoices(receipt.customer_id)}
-    chosen: list[tuple[OpenItem, Decimal]] = []
+    chosen: Chosen = []
     left = receipt.unapplied_amount
     for index, allocation in enumerate(allocations, start=1):
         field = f"allocations[{index}]"
@@ -110,13 +132,23 @@ def _chosen(receipt: Receipt, allocations: Sequence[Allocation]) -> list[tuple[O
             raise CurrencyMismatch(
                 f"{invoice.number} is in {invoice.currency}, the receipt in {receipt.currency}", field=field
             )
-        if any(item is invoice for item, _ in chosen):
+        if any(item is invoice for item, _, _ in chosen):
             raise InvalidInput(f"{invoice.number} is named twice", field=field)
         amount = min(left, invoice.open_amount) if allocation.amount is None else allocation.amount
         amount = round_money(Money(Decimal(amount), receipt.currency), policy=Rounding.EXACT).amount
         if amount <= 0:
             raise InvalidAmount(f"the amount applied to {invoice.number} must be more than zero", field=field)
-        if amount > invoice.open_amount:
+        discount = allocation.discount
+        if discount:
+            offered = early_discount(invoice, on)
+            if discount != offered:
+                offer = shown(offered, receipt) if offered else "no"
+                raise InvalidAmount(
+                    f"{invoice.number} offers {offer} early-payment discount on {on.isoformat()}, "
+                    f"not {discount}",
+                    field=field,
+                )
+        if amount + discount > invoice.open_amount:
             still_open = shown(invoice.open_amount, receipt)
             raise InvalidAmount(
                 f"{invoice.number} has {still_open} {invoice.currency} open, not {amount}", field=field
@@ -127,7 +159,7 @@ def _chosen(receipt: Receipt, allocations: Sequence[Allocation]) -> list[tuple[O
                 f"{invoice.number} would take {amount}",
                 field=field,
             )
-        chosen.append((invoice, amount))
+        chosen.append((invoice, amount, discount))
         left -= amount
     return chosen
 
@@ -188,36 +220,46 @@ def apply_cash(
     applied_on = applied_on or clock.today()
     if applied_on < receipt.received_on:
         raise InvalidInput("cash is applied on or after the day it was received", field="applied_on")
-    chosen = _chosen(receipt, allocations) if allocations else _oldest_first(receipt)
+    chosen = _chosen(receipt, allocations, applied_on) if allocations else _oldest_first(receipt)
     if not chosen:
         raise Conflict(f"{receipt.customer.account_number} has no open item to apply receipt {receipt.pk} to")
     lines: list[Line] = []
-    for item, amount in chosen:
+    for item, amount, discount in chosen:
         money, label = Money(amount, receipt.currency), _label(item)
         lines += [
             debit(UNAPPLIED_CASH, money, customer_id=receipt.customer_id, memo=label),
             credit(RECEIVABLES, money, customer_id=receipt.customer_id, memo=label),
         ]
+        if discount:  # the discount allowed comes off the invoice too
+            taken = Money(discount, receipt.currency)
+            lines += [
+                debit(DISCOUNTS, taken, memo=f"early-payment discount {label}"),
+                credit(RECEIVABLES, taken, customer_id=receipt.customer_id, memo=label),
+            ]
     entry = post_entry(
         on=applied_on, lines=lines, memo=f"Receipt {receipt.pk} applied", source=receipt, actor=actor
     )
     applications = []
-    for item, amount in chosen:
-        settle(item, amount)
+    for item, amount, discount in chosen:
+        settle(item, amount + discount)
         applications.append(
             Application.objects.create(
                 receipt=receipt, customer_id=receipt.customer_id, currency=receipt.currency, amount=amount,
-                applied_on=applied_on, journal_entry=entry, created_by=actor, **_target(item),
+                discount=discount, applied_on=applied_on, journal_entry=entry, created_by=actor,
+                **_target(item),
             )
         )  # fmt: skip
-    receipt.unapplied_amount -= sum((amount for _, amount in chosen), Decimal(0))
+    receipt.unapplied_amount -= sum((amount for _, amount, _ in chosen), Decimal(0))
     receipt.save(update_fields=["unapplied_amount"])
     record_event(
         actor=actor,
         action="receipt.applied",
         target=receipt,
         after={
-            "applied": [{"item": _label(item), "amount": shown(amount, receipt)} for item, amount in chosen],
+            "applied": [
+                {"item": _label(item), "amount": shown(amount, receipt), "discount": shown(discount, receipt)}
+                for item, amount, discount in chosen
+            ],
             "unapplied_amount": shown(receipt.unapplied_amount, receipt),
             "how": "chosen" if allocations else "oldest first",
         },
@@ -249,17 +291,24 @@ def unapply_application(
     else:
         item = OpeningBalance.objects.select_for_update().get(pk=application.opening_balance_id or 0)
     money, label = Money(application.amount, application.currency), _label(item)
+    lines = [
+        debit(RECEIVABLES, money, customer_id=receipt.customer_id, memo=label),
+        credit(UNAPPLIED_CASH, money, customer_id=receipt.customer_id, memo=label),
+    ]
+    if application.discount:  # the discount taken with it is taken back too
+        taken = Money(application.discount, application.currency)
+        lines += [
+            debit(RECEIVABLES, taken, customer_id=receipt.customer_id, memo=label),
+            credit(DISCOUNTS, taken, memo=f"early-payment discount {label} taken back"),
+        ]
     entry = post_entry(
         on=on,
-        lines=[
-            debit(RECEIVABLES, money, customer_id=receipt.customer_id, memo=label),
-            credit(UNAPPLIED_CASH, money, customer_id=receipt.customer_id, memo=label),
-        ],
+        lines=lines,
         memo=f"Receipt {receipt.pk} unapplied from {label}: {reason}"[:200],
         source=receipt,
         actor=actor,
     )
-    settle(item, -application.amount)
+    settle(item, -(application.amount + application.discount))
     receipt.unapplied_amount += application.amount
     receipt.save(update_fields=["unapplied_amount"])
     application.unapplied_on, application.unapply_reason = on, reason[:300]

@@ -233,13 +233,15 @@ def _import_line(
         row.reason = "money out: a returned payment, a refund or a bank fee; a clerk decides"
     else:
         candidates = matcher.candidates(
-            amount=line.amount, payer_account=row.payer_account, payer_name=row.payer_name, texts=_texts(line)
-        )
+            amount=line.amount, on=line.booked_on, payer_account=row.payer_account, payer_name=row.payer_name,
+            texts=_texts(line),
+        )  # fmt: skip
         suggestions = [candidate.as_json(matcher.account_numbers) for candidate in candidates[:5]]
         if candidates and candidates[0].score >= AUTO_APPLY:
             best = candidates[0]
-            allocations = [Allocation(number, amount) for number, amount in best.invoices]
-            row.receipt = post_line(row, customer_id=best.customer_id, allocations=allocations, actor=actor)
+            row.receipt = post_line(
+                row, customer_id=best.customer_id, allocations=best.allocations(), actor=actor
+            )
             row.status, row.evidence = BankLine.Status.POSTED, suggestions[0]
         else:
             row.status, row.suggestions = BankLine.Status.PARKED, suggestions

@@ -31,11 +31,14 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from billops.customers.models import Customer
 from billops.invoicing.models import DocumentType, Invoice, InvoiceStatus
 from billops.payments.models import PayerAccount
+from billops.payments.services.applications import Allocation, discount_offered
 
 AUTO_APPLY = 90
 COMBINATION_POOL = 12  # the oldest open invoices a combination is looked for in…
@@ -55,6 +58,16 @@ class OpenInvoice:
     customer_id: int
     open_amount: Decimal
     currency: str
+    total: Decimal
+    discount_percent: Decimal
+    discount_until: date | None
+
+    def discount(self, on: date) -> Decimal:
+        """The early-payment discount it offers when paid on `on` (0 outside the window)."""
+        return discount_offered(
+            total=self.total, open_amount=self.open_amount, percent=self.discount_percent,
+            until=self.discount_until, on=on, currency=self.currency,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +79,30 @@ class Candidate:
     score: int
     rule: str
     fields: dict[str, str] = field(default_factory=dict)  # the evidence: which text said what
-    invoices: tuple[tuple[str, Decimal], ...] = ()  # (number, amount applied), in order; () oldest first
+    # (number, amount applied, early-payment discount taken), in order; () oldest first
+    invoices: tuple[tuple[str, Decimal, Decimal], ...] = ()
 
     def as_json(self, account_numbers: dict[int, str]) -> dict[str, object]:
         return {
             "customer_id": self.customer_id, "customer": account_numbers.get(self.customer_id, ""),
             "score": self.score, "rule": self.rule, "fields": self.fields,
-            "invoices": [{"number": number, "amount": str(amount)} for number, amount in self.invoices],
+            "invoices": [
+                {"number": number, "amount": str(amount), "discount": str(discount)}
+                for number, amount, discount in self.invoices
+            ],
         }  # fmt: skip
+
+    def allocations(self) -> list[Allocation]:
+        return [Allocation(number, amount, discount) for number, amount, discount in self.invoices]
+
+
+def allocations_of(suggestion: dict[str, Any]) -> list[Allocation]:
+    """The allocations a stored suggestion (`Candidate.as_json`) applies: none means oldest first."""
+    return [
+        Allocation(item["number"], None if item.get("amount") is None else Decimal(item["amount"]),
+                   Decimal(item.get("discount") or 0))
+        for item in suggestion.get("invoices", [])
+    ]  # fmt: skip
 
 
 def compact(text: str) -> str:
@@ -99,10 +128,15 @@ class Matcher:
                 status__in=(InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID),
             )
             .order_by("due_on", "issued_on", "number")
-            .values_list("pk", "number", "customer_id", "open_amount", "currency")
+            .values_list(
+                "pk", "number", "customer_id", "open_amount", "currency", "total", "early_discount_percent",
+                "early_discount_until",
+            )
         )  # fmt: skip
-        for pk, number, customer_id, open_amount, invoice_currency in invoices:
-            invoice = OpenInvoice(pk, number or "", customer_id, open_amount, invoice_currency)
+        for pk, number, customer_id, open_amount, invoice_currency, total, percent, until in invoices:
+            invoice = OpenInvoice(
+                pk, number or "", customer_id, open_amount, invoice_currency, total, percent, until
+            )
             self.by_number[compact(invoice.number)] = invoice
             self.by_customer[customer_id].append(invoice)
         self.payer_accounts = dict(PayerAccount.objects.values_list("number", "customer_id"))
@@ -164,51 +198,73 @@ class Matcher:
     # --- candidates --------------------------------------------------------------------------------
 
     def candidates(
-        self, *, amount: Decimal, payer_account: str = "", payer_name: str = "", texts: dict[str, str]
+        self,
+        *,
+        amount: Decimal,
+        on: date,
+        payer_account: str = "",
+        payer_name: str = "",
+        texts: dict[str, str],
     ) -> list[Candidate]:
-        """Every candidate for money in of `amount`, best first (ties: the fewer invoices first)."""
+        """Every candidate for money in of `amount` booked `on`, best first (ties: fewer invoices first)."""
         found: list[Candidate] = []
         named, named_fields = self.named_invoices(texts)
         customers = {invoice.customer_id for invoice in named}
         if named and len(customers) == 1:
-            found.append(self._for_named(named, amount, named_fields))
+            found.append(self._for_named(named, amount, named_fields, on))
         known = self.customer(payer_account=payer_account, texts=texts, payer_name=payer_name)
         if known is not None:
-            found.extend(self._for_customer(known, amount))
-        best: dict[tuple[int, tuple[tuple[str, Decimal], ...]], Candidate] = {}
+            found.extend(self._for_customer(known, amount, on))
+        best: dict[tuple[int, tuple[tuple[str, Decimal, Decimal], ...]], Candidate] = {}
         for candidate in found:
             key = (candidate.customer_id, candidate.invoices)
             if key not in best or best[key].score < candidate.score:
                 best[key] = candidate
         return sorted(best.values(), key=lambda c: (-c.score, len(c.invoices)))
 
-    def _for_named(self, named: list[OpenInvoice], amount: Decimal, fields: dict[str, str]) -> Candidate:
+    def _for_named(
+        self, named: list[OpenInvoice], amount: Decimal, fields: dict[str, str], on: date
+    ) -> Candidate:
+        customer_id = named[0].customer_id
         open_total = sum((invoice.open_amount for invoice in named), Decimal(0))
         if amount == open_total:
             return Candidate(
-                named[0].customer_id, 100, "invoices named, amount equal to what they have open", fields,
-                tuple((invoice.number, invoice.open_amount) for invoice in named),
+                customer_id, 100, "invoices named, amount equal to what they have open", fields,
+                tuple((invoice.number, invoice.open_amount, Decimal(0)) for invoice in named),
+            )  # fmt: skip
+        discounts = [invoice.discount(on) for invoice in named]
+        if any(discounts) and amount == open_total - sum(discounts, Decimal(0)):
+            return Candidate(
+                customer_id, 95, "invoices named, amount net of their early-payment discount", fields,
+                tuple((i.number, i.open_amount - d, d) for i, d in zip(named, discounts, strict=True)),
             )  # fmt: skip
         rule = (
             "invoices named, amount below what they have open"
             if amount < open_total
-            else ("invoices named, amount above what they have open: the rest stays unapplied")
+            else "invoices named, amount above what they have open: the rest stays unapplied"
         )
-        return Candidate(named[0].customer_id, 70, rule, fields, tuple(_in_order(named, amount)))
+        return Candidate(customer_id, 70, rule, fields, tuple(_in_order(named, amount)))
 
-    def _for_customer(self, known: tuple[int, str, str], amount: Decimal) -> list[Candidate]:
+    def _for_customer(self, known: tuple[int, str, str], amount: Decimal, on: date) -> list[Candidate]:
         customer_id, how, value = known
         strong = how != "payer name"
         fields = {how: value}
         open_invoices = self.by_customer.get(customer_id, [])
-        rule = f"customer by {how}, amount equal to one open invoice"
+        exact = f"customer by {how}, amount equal to one open invoice"
         found = [
-            Candidate(
-                customer_id, 95 if strong else 80, rule, fields, ((invoice.number, invoice.open_amount),)
-            )
+            Candidate(customer_id, 95 if strong else 80, exact, fields,
+                      ((invoice.number, invoice.open_amount, Decimal(0)),))
             for invoice in open_invoices
             if invoice.open_amount == amount
-        ][:1]
+        ][:1]  # fmt: skip
+        if not found:  # one invoice paid net of its early-payment discount
+            net = f"{exact} net of its early-payment discount"
+            found = [
+                Candidate(customer_id, 90 if strong else 75, net, fields,
+                          ((invoice.number, amount, invoice.discount(on)),))
+                for invoice in open_invoices
+                if invoice.discount(on) and invoice.open_amount - invoice.discount(on) == amount
+            ][:1]  # fmt: skip
         if not found:
             combination = _combination(open_invoices[:COMBINATION_POOL], amount)
             if combination:
@@ -216,28 +272,22 @@ class Matcher:
                     Candidate(
                         customer_id, 90 if strong else 70,
                         f"customer by {how}, amount equal to {len(combination)} open invoices", fields,
-                        tuple((invoice.number, invoice.open_amount) for invoice in combination),
+                        tuple((invoice.number, invoice.open_amount, Decimal(0)) for invoice in combination),
                     )
                 )  # fmt: skip
-        found.append(
-            Candidate(
-                customer_id,
-                50,
-                f"customer by {how}; the amount matches no open invoices: oldest first",
-                fields,
-            )
-        )
+        oldest = f"customer by {how}; the amount matches no open invoices: oldest first"
+        found.append(Candidate(customer_id, 50, oldest, fields))
         return found
 
 
-def _in_order(invoices: Iterable[OpenInvoice], amount: Decimal) -> list[tuple[str, Decimal]]:
+def _in_order(invoices: Iterable[OpenInvoice], amount: Decimal) -> list[tuple[str, Decimal, Decimal]]:
     """The amount spread over the invoices in order, each as far as it goes."""
     left, spread = amount, []
     for invoice in invoices:
         if left <= 0:
             break
         applied = min(left, invoice.open_amount)
-        spread.append((invoice.number, applied))
+        spread.append((invoice.number, applied, Decimal(0)))
         left -= applied
     return spread
 

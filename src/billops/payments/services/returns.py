@@ -24,7 +24,7 @@ from billops.core.errors import Conflict, CurrencyMismatch, InvalidAmount, Inval
 from billops.core.money import Money, Rounding, round_money
 from billops.customers.models import OpeningBalance
 from billops.invoicing.models import Invoice
-from billops.ledger.accounts import RECEIVABLES, UNAPPLIED_CASH
+from billops.ledger.accounts import DISCOUNTS, RECEIVABLES, UNAPPLIED_CASH
 from billops.ledger.posting import Line, credit, debit, post_entry
 from billops.payments.models import Receipt, Refund
 from billops.payments.services.applications import OpenItem, locked_receipt, settle, shown
@@ -45,17 +45,20 @@ RETURN_CODES = {
 }  # fmt: skip
 
 
-def reversal_lines(receipt: Receipt, applied: Decimal) -> list[Line]:
-    """The receivables the receipt had paid and the cash it still held, against the bank."""
+def reversal_lines(receipt: Receipt, applied: Decimal, discounts: Decimal) -> list[Line]:
+    """The receivables the receipt had paid (with the discounts taken along) and the cash it still held,
+    against the bank and the discounts allowed."""
     customer = receipt.customer_id
     lines = []
-    if applied:
-        lines.append(debit(RECEIVABLES, Money(applied, receipt.currency), customer_id=customer))
+    if applied + discounts:
+        lines.append(debit(RECEIVABLES, Money(applied + discounts, receipt.currency), customer_id=customer))
     if receipt.unapplied_amount:
         lines.append(
             debit(UNAPPLIED_CASH, Money(receipt.unapplied_amount, receipt.currency), customer_id=customer)
         )
     lines.append(credit(receipt.bank_account.ledger_account, Money(receipt.amount, receipt.currency)))
+    if discounts:  # a discount is earned by paying: with the payment gone, so is the discount
+        lines.append(credit(DISCOUNTS, Money(discounts, receipt.currency)))
     return lines
 
 
@@ -85,9 +88,10 @@ def return_receipt(
     reason = (reason or RETURN_CODES[code]).strip()[:300]
     active = list(receipt.applications.select_for_update().filter(unapply_entry__isnull=True).order_by("pk"))
     applied = sum((application.amount for application in active), Decimal(0))
+    discounts = sum((application.discount for application in active), Decimal(0))
     entry = post_entry(
         on=on,
-        lines=reversal_lines(receipt, applied),
+        lines=reversal_lines(receipt, applied, discounts),
         memo=f"Receipt {receipt.pk} returned: {code} {RETURN_CODES[code]}"[:200],
         source=receipt,
         actor=actor,
@@ -98,7 +102,7 @@ def return_receipt(
             if application.invoice_id
             else OpeningBalance.objects.select_for_update().get(pk=application.opening_balance_id or 0)
         )
-        settle(item, -application.amount)
+        settle(item, -(application.amount + application.discount))
         application.unapplied_on, application.unapply_reason = on, f"payment returned: {code}"
         application.unapply_entry, application.unapplied_by = entry, actor
         application.save(update_fields=["unapplied_on", "unapply_reason", "unapply_entry", "unapplied_by"])

@@ -6,7 +6,6 @@ that comes back to the queue."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -25,6 +24,7 @@ from billops.payments.forms import ReasonForm, ResolveForm
 from billops.payments.models import BankLine
 from billops.payments.services import queue
 from billops.payments.services.applications import Allocation
+from billops.payments.services.matching import allocations_of
 from billops.payments.views.common import (
     PAGE_SIZE,
     Shown,
@@ -192,9 +192,7 @@ def _suggested(line: BankLine, index: str) -> tuple[int, list[Allocation]]:
     if not index.isdigit() or int(index) >= len(line.suggestions):
         raise InvalidInput(f"bank line {line.pk} has no suggestion {index!r}", field="suggestion")
     suggestion = line.suggestions[int(index)]
-    return suggestion["customer_id"], [
-        Allocation(item["number"], Decimal(item["amount"])) for item in suggestion.get("invoices", [])
-    ]
+    return suggestion["customer_id"], allocations_of(suggestion)
 
 
 def _resolved(line: BankLine) -> str:
