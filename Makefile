@@ -61,6 +61,8 @@ bench: install
 	$(BIN)/python bench/ledger_balances.py --db postgresql
 	$(BIN)/python bench/issue_online.py --db sqlite
 	$(BIN)/python bench/issue_online.py --db postgresql
+	cd bench && ../$(BIN)/python bill_run.py --db sqlite && ../$(BIN)/python bill_run.py --db postgresql
+	cd bench && ../$(BIN)/python cash_application.py --db sqlite && ../$(BIN)/python cash_application.py --db postgresql
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) build *.egg-info

@@ -231,3 +231,15 @@ def test_a_line_resolved_after_its_month_closed_is_received_then_and_posted_now(
     assert receipt.journal_entry.posted_on == date(2026, 5, 20)  # April is closed: it posts today
     assert Application.objects.get(receipt=receipt).applied_on == date(2026, 5, 20)
     all_ok()
+
+
+def test_an_invoice_paid_twice_in_one_file_is_matched_once_and_the_second_payment_waits(
+    book: dict[str, Any], clerk: User
+) -> None:
+    inv = book["invoices"]
+    twice = [line(1, "119.00", remittance=inv["A1"].number), line(2, "119.00", remittance=inv["A1"].number)]
+    result = run(b"twice", twice, clerk)
+    assert (result.posted, result.parked) == (1, 1)
+    second = BankLine.objects.get(line=2)
+    assert (second.status, second.reason) == ("parked", "no customer found")
+    all_ok()

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from billops.core.errors import NotFound
+from billops.core.money import round_money
 from billops.customers.models import Customer, OpeningBalance
 from billops.customers.selectors import list_opening_balances
 from billops.invoicing.models import DocumentType, Invoice
@@ -48,7 +49,11 @@ def unapplied_by_customer() -> dict[tuple[int | None, str], Decimal]:
         .annotate(total=Sum("unapplied_amount"))
         .order_by()
     )
-    return {(row["customer_id"], row["currency"]): row["total"] for row in sums}
+    # rounded to the currency: SQLite sums decimals in floating point
+    return {
+        (row["customer_id"], row["currency"]): round_money(row["total"], row["currency"]).amount
+        for row in sums
+    }
 
 
 def file_figures() -> list[tuple[StatementFile, int, int, Decimal, Decimal]]:
@@ -66,10 +71,10 @@ def file_figures() -> list[tuple[StatementFile, int, int, Decimal, Decimal]]:
     figures = []
     for file in StatementFile.objects.order_by("pk"):
         row = landed.get(file.pk, {})
-        figures.append(
-            (file, file.lines_read, row.get("lines", 0), row.get("money_in") or Decimal(0),
-             -(row.get("money_out") or Decimal(0)))
-        )  # fmt: skip
+        # rounded to the currency: SQLite sums decimals in floating point
+        money_in = round_money(row.get("money_in") or Decimal(0), file.currency).amount
+        money_out = round_money(-(row.get("money_out") or Decimal(0)), file.currency).amount
+        figures.append((file, file.lines_read, row.get("lines", 0), money_in, money_out))
     return figures
 
 

@@ -242,6 +242,7 @@ def _import_line(
             row.receipt = post_line(
                 row, customer_id=best.customer_id, allocations=best.allocations(), actor=actor
             )
+            matcher.take(best.invoices)  # not open any more to the file's later lines
             row.status, row.evidence = BankLine.Status.POSTED, suggestions[0]
         else:
             row.status, row.suggestions = BankLine.Status.PARKED, suggestions

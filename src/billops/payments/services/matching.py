@@ -30,7 +30,7 @@ import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -154,6 +154,23 @@ class Matcher:
                     names[name_key(name)].add(pk)
         # a name two customers share tells nothing
         self.by_name = {key: next(iter(ids)) for key, ids in names.items() if len(ids) == 1}
+
+    def take(self, invoices: Iterable[tuple[str, Decimal, Decimal]]) -> None:
+        """What a posted line applied (number, amount, discount) is no longer open to the file's later
+        lines: an invoice paid twice in one file is matched once, and the second payment waits."""
+        for number, amount, discount in invoices:
+            key = compact(number)
+            invoice = self.by_number.get(key)
+            if invoice is None:
+                continue
+            same_customer = self.by_customer[invoice.customer_id]
+            index = same_customer.index(invoice)
+            left = invoice.open_amount - amount - discount
+            if left > 0:
+                self.by_number[key] = same_customer[index] = replace(invoice, open_amount=left)
+            else:
+                del self.by_number[key]
+                del same_customer[index]
 
     # --- evidence ----------------------------------------------------------------------------------
 
