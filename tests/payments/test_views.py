@@ -31,6 +31,7 @@ from billops.payments.models import Application, BankLine, PayerAccount, Receipt
 from billops.payments.services.applications import Allocation, apply_receipt
 from billops.payments.services.bank_files import import_bank_file
 from billops.payments.services.receipts import create_bank_account, post_receipt
+from billops.payments.services.returns import refund_receipt
 from billops.payments.statements.camt import write_camt053
 from billops.payments.statements.parsed import ParsedStatement, StatementLine
 from tests.invoicing.factories import make_customer
@@ -759,4 +760,54 @@ def test_a_supervisor_refunds_part_of_the_credit_from_the_receipts_page(
     assert (refund.amount, refund.method, refund.reference, refund.created_by) == (
         Decimal("100.00"), "wire", "R-1", supervisor,
     )  # fmt: skip
+    all_ok()
+
+
+def test_money_out_that_is_a_returned_receipt_is_resolved_from_the_queue(
+    book: dict[str, Any], clerk: User
+) -> None:
+    c1 = book["invoices"]["C1"]
+    receipt = post_receipt(
+        customer_id=book["customers"]["C"].pk, bank_account="MAIN", method="direct_debit",
+        amount=Money(Decimal("500.00"), "EUR"), received_on=date(2026, 5, 10), actor=clerk,
+    )  # fmt: skip
+    apply_receipt(receipt_id=receipt.pk, actor=clerk, allocations=[Allocation(c1.number)])
+    import_bank_file(data=camt(line(1, "-500.00", remittance="RETURN")), file_name="ret.xml", actor=clerk)
+    returned = BankLine.objects.get(file__file_name="ret.xml")
+    client = signed_in(clerk)
+    page = text(client.get(reverse("payments:queue")))
+    assert "A receipt came back" in page and "A refund we paid" in page
+    url = reverse("payments:return_line", args=[returned.pk])
+    before = state()
+    refused = client.post(url, {"receipt": "", "return_code": "AM04"}, headers={"HX-Request": "true"})
+    assert field_error(text(refused), f"return-{returned.pk}-receipt") == "give the receipt's number"
+    assert state() == before
+    done = client.post(
+        url, {"receipt": str(receipt.pk), "return_code": "AM04"}, headers={"HX-Request": "true"}
+    )
+    assert f"Line 1 of ret.xml: receipt {receipt.pk} returned." in text(done)
+    receipt.refresh_from_db()
+    c1.refresh_from_db()
+    assert (receipt.status, c1.status, BankLine.objects.get(pk=returned.pk).status) == (
+        "reversed",
+        "issued",
+        "posted",
+    )
+    all_ok()
+
+
+def test_money_out_that_is_a_refund_already_paid_is_booked_from_the_queue(
+    book: dict[str, Any], receipt: Receipt, clerk: User, supervisor: User
+) -> None:
+    refund = refund_receipt(
+        receipt_id=receipt.pk, amount=Money(Decimal("50.00"), "EUR"), method="wire", reason="overpaid",
+        actor=supervisor,
+    )  # fmt: skip
+    import_bank_file(data=camt(line(1, "-50.00", remittance="REFUND")), file_name="out.xml", actor=clerk)
+    out = BankLine.objects.get(file__file_name="out.xml")
+    entries = JournalEntry.objects.count()
+    done = signed_in(clerk).post(reverse("payments:refund_line", args=[out.pk]), {"refund": str(refund.pk)})
+    assert done["Location"].startswith(reverse("payments:queue"))
+    out.refresh_from_db()
+    assert (out.status, out.refund_id, JournalEntry.objects.count()) == ("posted", refund.pk, entries)
     all_ok()

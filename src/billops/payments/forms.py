@@ -232,3 +232,15 @@ class RefundForm(ServiceForm):
     method = select_field("Method", Refund.Method.choices)
     reference = text_field("Reference", maxlength=100, autocomplete="off")
     reason = text_field("Reason", maxlength=300, autocomplete="off")
+
+
+class ReturnLineForm(ReturnForm):
+    """Money out that is a receipt coming back: which receipt, and the bank's reason code."""
+
+    receipt = number_field("Receipt number (id)")
+
+
+class RefundLineForm(ServiceForm):
+    """Money out that is a refund already paid: which refund."""
+
+    refund = number_field("Refund number (id)")

@@ -5,7 +5,7 @@ POST-redirect-GET (htmx redraws a queue line in place)."""
 from __future__ import annotations
 
 from billops.payments.views.files import file_detail, file_list, import_file
-from billops.payments.views.queue import dismiss_line, queue_page, resolve_line
+from billops.payments.views.queue import dismiss_line, queue_page, refund_line, resolve_line, return_line
 from billops.payments.views.receipts import (
     apply_receipt,
     customer_cash,
@@ -19,6 +19,6 @@ from billops.payments.views.receipts import (
 
 __all__ = [
     "apply_receipt", "customer_cash", "dismiss_line", "file_detail", "file_list", "import_file", "queue_page",
-    "receipt_detail", "receipt_list", "record_receipt", "refund_receipt", "resolve_line", "reverse_receipt",
-    "unapply_application",
+    "receipt_detail", "receipt_list", "record_receipt", "refund_line", "refund_receipt", "resolve_line",
+    "return_line", "reverse_receipt", "unapply_application",
 ]  # fmt: skip

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from billops.access.permissions import can
 from billops.core.errors import DomainError, InvalidInput, PermissionDenied
 from billops.payments import selectors
-from billops.payments.forms import ReasonForm, ResolveForm
+from billops.payments.forms import ReasonForm, RefundLineForm, ResolveForm, ReturnLineForm, ServiceForm
 from billops.payments.models import BankLine
 from billops.payments.services import queue
 from billops.payments.services.applications import Allocation
@@ -53,6 +53,8 @@ class QueueLine:
     suggestions: list[SuggestionRow]
     resolve_form: ResolveForm
     dismiss_form: ReasonForm
+    return_form: ReturnLineForm  # money out: a receipt coming back…
+    refund_form: RefundLineForm  # …or a refund already paid
     error: DomainError | None = None  # shown on the line, above its forms
     done: str = ""  # what became of it, after resolving or dismissing
 
@@ -94,6 +96,8 @@ def _queue_line(
     *,
     resolve_form: ResolveForm | None = None,
     dismiss_form: ReasonForm | None = None,
+    return_form: ReturnLineForm | None = None,
+    refund_form: RefundLineForm | None = None,
     error: DomainError | None = None,
     done: str = "",
 ) -> QueueLine:
@@ -104,6 +108,8 @@ def _queue_line(
         resolve_form=resolve_form
         or ResolveForm(initial={"remember_payer": True}, prefix_id=f"resolve-{line.pk}"),
         dismiss_form=dismiss_form or ReasonForm(prefix_id=f"dismiss-{line.pk}"),
+        return_form=return_form or ReturnLineForm(prefix_id=f"return-{line.pk}"),
+        refund_form=refund_form or RefundLineForm(prefix_id=f"refund-{line.pk}"),
         error=error,
         done=done,
     )
@@ -113,6 +119,7 @@ def _permissions(request: HttpRequest) -> dict[str, bool]:
     return {
         "may_apply": can(request.user, "payments.apply"),
         "may_import": can(request.user, "payments.import"),
+        "may_reverse": can(request.user, "payments.reverse"),
     }
 
 
@@ -168,8 +175,12 @@ def _after(request: HttpRequest, line_id: int, done: str) -> HttpResponse:
     return redirect(reverse("payments:queue") + (f"?page={page}" if page.isdigit() else ""))
 
 
+LINE_FORMS = {ResolveForm: "resolve_form", ReasonForm: "dismiss_form", ReturnLineForm: "return_form",
+              RefundLineForm: "refund_form"}  # fmt: skip
+
+
 def _line_refused(
-    request: HttpRequest, line_id: int, exc: DomainError, form: ResolveForm | ReasonForm | None = None
+    request: HttpRequest, line_id: int, exc: DomainError, form: ServiceForm | None = None
 ) -> HttpResponse:
     """The line again with the error next to the form's field, or on the line when the form has no field
     for it: the line alone for htmx, else on the queue's page."""
@@ -178,7 +189,7 @@ def _line_refused(
     forms: dict[str, Any] = {}
     if form is not None:
         form.show_error(exc)
-        forms = {"resolve_form" if isinstance(form, ResolveForm) else "dismiss_form": form}
+        forms = {LINE_FORMS[type(form)]: form}
     at_field = form is not None and form.field_for(exc.field) is not None
     ids = selectors.invoice_ids_by_number(_numbers([line]))
     item = _queue_line(line, ids, error=None if at_field else exc, **forms)
@@ -239,4 +250,46 @@ def dismiss_line(request: HttpRequest, line_id: int) -> HttpResponse:
         return _line_refused(request, line_id, exc, form)
     return _after(
         request, line_id, f"Line {line.line} of {line.file.file_name} dismissed: {form.text('reason')}."
+    )
+
+
+def _receipt_or_refund_id(form: ServiceForm, name: str) -> int:
+    text = form.text(name)
+    if not text.isdigit():
+        raise InvalidInput(f"give the {name}'s number", field=name)
+    return int(text)
+
+
+@login_required
+@require_POST
+def return_line(request: HttpRequest, line_id: int) -> HttpResponse:
+    """Money out that is a receipt the bank returned: the receipt is reversed with the return code."""
+    form = ReturnLineForm(request.POST, prefix_id=f"return-{line_id}")
+    try:
+        line = queue.resolve_return(
+            line_id=line_id, receipt_id=_receipt_or_refund_id(form, "receipt"),
+            return_code=form.text("return_code"), reason=form.text("reason"), actor=actor(request),
+        )  # fmt: skip
+    except DomainError as exc:
+        return _line_refused(request, line_id, exc, form)
+    return _after(
+        request,
+        line_id,
+        f"Line {line.line} of {line.file.file_name}: receipt {line.returned_receipt_id} returned.",
+    )
+
+
+@login_required
+@require_POST
+def refund_line(request: HttpRequest, line_id: int) -> HttpResponse:
+    """Money out that is a refund already paid: the line records it; nothing is posted again."""
+    form = RefundLineForm(request.POST, prefix_id=f"refund-{line_id}")
+    try:
+        line = queue.match_refund(
+            line_id=line_id, refund_id=_receipt_or_refund_id(form, "refund"), actor=actor(request)
+        )
+    except DomainError as exc:
+        return _line_refused(request, line_id, exc, form)
+    return _after(
+        request, line_id, f"Line {line.line} of {line.file.file_name}: refund {line.refund_id} booked."
     )
