@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from billops.core.currencies import minor_units
 from billops.payments.statements.mt940 import parse_mt940, write_mt940
 from billops.payments.statements.parsed import ParsedStatement, StatementLine, StatementRejected
-from tests.payments.statements.test_bai2 import damaged, refused_with_its_line
+from tests.payments.statements.helpers import damaged, refused_with_its_line, without_line_numbers
 
 GOOD = (Path(__file__).parent / "files" / "mt940_two_statements.txt").read_bytes()
 JAN31 = date(2025, 1, 31)
@@ -34,10 +34,6 @@ def refusal(data: bytes) -> tuple[int | None, str]:
     with pytest.raises(StatementRejected) as caught:
         parse_mt940(data)
     return caught.value.line, caught.value.message
-
-
-def without_line_numbers(statements: list[ParsedStatement]) -> list[ParsedStatement]:
-    return [replace(s, lines=[replace(line, line=0) for line in s.lines]) for s in statements]
 
 
 def test_each_statement_is_read_with_its_balances_and_lines() -> None:
