@@ -30,13 +30,15 @@ from bai2.parsers import (  # type: ignore[import-untyped]
     TransactionDetailParser,
 )
 
-from billops.core.currencies import minor_units, validate_currency
-from billops.core.errors import UnknownCurrency
+from billops.core.currencies import minor_units
 from billops.payments.statements.parsed import (
     ParsedStatement,
     StatementLine,
     StatementRejected,
     check_statement,
+    clean_text,
+    compact,
+    known_currency,
 )
 
 FORMAT = "bai2"
@@ -526,14 +528,6 @@ def numbered_lines(data: bytes, *, encodings: Sequence[str]) -> list[tuple[int, 
     return lines
 
 
-def known_currency(code: str, *, where: str, line: int) -> str:
-    """The code, if ISO 4217 knows it; checked before any amount is scaled by its minor unit."""
-    try:
-        return validate_currency(code)
-    except UnknownCurrency:
-        raise StatementRejected(f"the currency {code!r} {where} is not an ISO 4217 code", line=line) from None
-
-
 def from_minor_units(units: int, currency: str) -> Decimal:
     return Decimal(units).scaleb(-minor_units(currency))
 
@@ -546,12 +540,6 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
     return int(scaled)
 
 
-def clean_text(text: str) -> str:
-    """Text as one line: runs of spaces and line breaks become one space, so that the same remittance reads
-    the same however the bank wrapped it."""
-    return " ".join(text.split())
-
-
 def yymmdd(day: date, *, years: range) -> str:
     """A date with a two-digit year, if the reader will put it back in the same century."""
     if day.year not in years:
@@ -559,8 +547,3 @@ def yymmdd(day: date, *, years: range) -> str:
             f"{day} cannot be written with a two-digit year (read as {years.start}-{years.stop - 1})"
         )
     return f"{day:%y%m%d}"
-
-
-def compact(identifier: str) -> str:
-    """An account number, IBAN or BIC without spaces, in upper case."""
-    return "".join(identifier.split()).upper()

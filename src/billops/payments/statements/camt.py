@@ -27,6 +27,7 @@ from billops.payments.statements.parsed import (
     StatementRejected,
     check_amount,
     check_statement,
+    compact,
 )
 
 # the element under <Document> → (the format, the element of one statement)
@@ -133,7 +134,7 @@ def _read_statement(
     statement_id = _text(element, "Id")
     if not statement_id:
         raise StatementRejected(f"statement {number} of the file has no <Id>")
-    account = _compact(_text(element, "Acct", "Id", "IBAN") or _text(element, "Acct", "Id", "Othr", "Id"))
+    account = compact(_text(element, "Acct", "Id", "IBAN") or _text(element, "Acct", "Id", "Othr", "Id"))
     if not account:
         raise StatementRejected(
             f"statement {statement_id} names no account (Acct/Id/IBAN or Acct/Id/Othr/Id)"
@@ -231,7 +232,7 @@ def _read_entry(entry: Element, *, line: int) -> StatementLine:
         value_on=value_on,
         end_to_end_id=_reference(_find(first, "Refs"), "EndToEndId"),
         payer_name=_text(parties, "Dbtr", "Nm") or _text(parties, "Dbtr", "Pty", "Nm"),
-        payer_account=_compact(
+        payer_account=compact(
             _text(parties, "DbtrAcct", "Id", "IBAN") or _text(parties, "DbtrAcct", "Id", "Othr", "Id")
         ),
         payer_bank=_text(agent, "BICFI") or _text(agent, "BIC") or _text(agent, "ClrSysMmbId", "MmbId"),
@@ -365,10 +366,6 @@ def _bank_code(code: Element | None) -> str:
 def _reference(element: Element | None, name: str) -> str:
     text = _text(element, name)
     return "" if text == NOT_PROVIDED else text
-
-
-def _compact(account: str) -> str:
-    return "".join(account.split()).upper()
 
 
 def _find(element: Element | None, *path: str) -> Element | None:

@@ -27,6 +27,7 @@ from billops.payments.statements.parsed import (
     StatementLine,
     StatementRejected,
     check_statement,
+    compact,
 )
 
 # what each mapped column holds, in the words of the messages; the order is write_csv's column order
@@ -76,7 +77,7 @@ class CsvMapping:
 
     def __post_init__(self) -> None:
         validate_currency(self.currency)
-        if not _compact(self.account):
+        if not compact(self.account):
             raise InvalidInput("the layout needs the account the file is for", field="account")
         if self.amount and (self.credit or self.debit):
             raise InvalidInput(
@@ -123,7 +124,7 @@ def parse_csv(data: bytes, mapping: CsvMapping) -> list[ParsedStatement]:
     statement = ParsedStatement(
         format="csv",
         statement_id=f"sha256:{hashlib.sha256(data).hexdigest()[:16]}",
-        account=_compact(mapping.account),
+        account=compact(mapping.account),
         currency=mapping.currency,
         opening_balance=mapping.opening_balance,
         closing_balance=mapping.closing_balance,
@@ -200,7 +201,7 @@ class _Row:
             bank_reference=self.required(self.text("bank_reference"), "bank_reference"),
             end_to_end_id=self.text("end_to_end_id"),
             payer_name=self.text("payer_name"),
-            payer_account=_compact(self.text("payer_account")),
+            payer_account=compact(self.text("payer_account")),
             remittance=self.text("remittance"),
         )
 
@@ -275,7 +276,7 @@ def write_csv(statement: ParsedStatement, mapping: CsvMapping) -> bytes:
     mapping reads every mapped field back. Fields the layout has no column for are left out, and so
     are pending lines (a CSV row cannot say a line is pending). Raises ValueError for what would be
     misread or refused: another account or currency than the mapping's, a formula-looking text."""
-    if _compact(statement.account) != _compact(mapping.account) or statement.currency != mapping.currency:
+    if compact(statement.account) != compact(mapping.account) or statement.currency != mapping.currency:
         raise ValueError(
             f"the statement is for {statement.account} in {statement.currency}, "
             f"the layout for {mapping.account} in {mapping.currency}"
@@ -320,7 +321,3 @@ def looks_like_formula(text: str) -> bool:
     if text.startswith(_FORMULA_STARTS) or value.startswith(_FORMULA_STARTS):
         return True
     return value.startswith("-") and value != "-" and not _NUMBER_AFTER_MINUS.fullmatch(value)
-
-
-def _compact(account: str) -> str:
-    return "".join(account.split()).upper()

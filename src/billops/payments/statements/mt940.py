@@ -25,20 +25,16 @@ from mt940.models import Transactions
 from mt940.tags import StatementGLS
 
 from billops.core.currencies import minor_units
-from billops.payments.statements.bai import (
-    clean_text,
-    compact,
-    known_currency,
-    numbered_lines,
-    to_minor_units,
-    yymmdd,
-)
+from billops.payments.statements.bai import numbered_lines, to_minor_units, yymmdd
 from billops.payments.statements.parsed import (
     ParsedStatement,
     StatementLine,
     StatementRejected,
     check_amount,
     check_statement,
+    clean_text,
+    compact,
+    known_currency,
 )
 
 FORMAT = "mt940"

@@ -33,6 +33,7 @@ from billops.payments.statements.parsed import (
     StatementLine,
     StatementRejected,
     check_statement,
+    compact,
 )
 
 _BOM = b"\xef\xbb\xbf"
@@ -226,7 +227,7 @@ def _read_xml(data: bytes) -> _Element:
 
 def _statement(stmtrs: _Element) -> ParsedStatement:
     currency = _leaf(stmtrs, "CURDEF", "the account's currency").upper()
-    account = _compact(
+    account = compact(
         _leaf(_aggregate(stmtrs, "BANKACCTFROM", "the account"), "ACCTID", "the account number")
     )
     transactions = _aggregate(stmtrs, "BANKTRANLIST", "the list of transactions")
@@ -311,10 +312,6 @@ def _date(text: str, tag: str, *, line: int) -> date:
         except ValueError:
             pass  # a day that does not exist, refused below like any other
     raise StatementRejected(f"{tag} {text!r} is not an OFX date like 20260314 or 20260314120000", line=line)
-
-
-def _compact(account: str) -> str:
-    return "".join(account.split()).upper()
 
 
 def write_ofx(statements: list[ParsedStatement]) -> bytes:

@@ -113,3 +113,22 @@ def check_statement(statement: ParsedStatement) -> None:
             f"lines {booked} = {expected}, but the closing balance is {statement.closing_balance} "
             f"{statement.currency} (a difference of {statement.closing_balance - expected})"
         )
+
+
+def compact(identifier: str) -> str:
+    """An account number, IBAN or BIC without spaces, in upper case."""
+    return "".join(identifier.split()).upper()
+
+
+def clean_text(text: str) -> str:
+    """Text as one line: runs of spaces and line breaks become one space, so that the same remittance reads
+    the same however the bank wrapped it."""
+    return " ".join(text.split())
+
+
+def known_currency(code: str, *, where: str, line: int) -> str:
+    """The code, if ISO 4217 knows it; checked before any amount is scaled by its minor unit."""
+    try:
+        return validate_currency(code)
+    except UnknownCurrency:
+        raise StatementRejected(f"the currency {code!r} {where} is not an ISO 4217 code", line=line) from None
