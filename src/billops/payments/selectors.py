@@ -37,6 +37,14 @@ def list_applications(receipt: Receipt) -> QuerySet[Application]:
     return receipt.applications.select_related("invoice", "opening_balance").order_by("pk")
 
 
+def get_bank_account(code: str) -> BankAccount:
+    """One of our active bank accounts by its code (any case), or NotFound."""
+    bank = BankAccount.objects.select_related("ledger_account").filter(code=code.strip().upper()).first()
+    if bank is None or not bank.is_active:
+        raise NotFound(f"there is no active bank account {code!r}", field="bank_account")
+    return bank
+
+
 def list_bank_accounts() -> QuerySet[BankAccount]:
     return BankAccount.objects.select_related("ledger_account").filter(is_active=True).order_by("code")
 

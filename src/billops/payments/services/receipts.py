@@ -24,7 +24,6 @@ from billops.core.errors import (
     Duplicate,
     InvalidAmount,
     InvalidInput,
-    NotFound,
     UnprocessableReplay,
 )
 from billops.core.money import Money, Rounding, round_money
@@ -32,6 +31,7 @@ from billops.customers.selectors import get_customer
 from billops.ledger.accounts import BANK_CLEARING, UNAPPLIED_CASH, control_account, resolve_account
 from billops.ledger.posting import credit, debit, post_entry
 from billops.payments.models import BankAccount, Receipt
+from billops.payments.selectors import get_bank_account
 
 # 13 to 19 digits, spaces or dashes between them: the shape of a card number (PAN)
 CARD_NUMBER = re.compile(r"(?:\d[ -]?){12,18}\d")
@@ -63,13 +63,6 @@ def create_bank_account(
         actor=actor, action="payments.bank_account_created", target=bank,
         after={"code": code, "currency": currency, "number": number, "ledger_account": account.code},
     )  # fmt: skip
-    return bank
-
-
-def get_bank_account(code: str) -> BankAccount:
-    bank = BankAccount.objects.select_related("ledger_account").filter(code=code.strip().upper()).first()
-    if bank is None or not bank.is_active:
-        raise NotFound(f"there is no active bank account {code!r}", field="bank_account")
     return bank
 
 

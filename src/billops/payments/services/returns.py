@@ -27,8 +27,8 @@ from billops.invoicing.models import Invoice
 from billops.ledger.accounts import DISCOUNTS, RECEIVABLES, UNAPPLIED_CASH
 from billops.ledger.posting import Line, credit, debit, post_entry
 from billops.payments.models import Receipt, Refund
+from billops.payments.selectors import get_bank_account
 from billops.payments.services.applications import OpenItem, locked_receipt, settle, shown
-from billops.payments.services.receipts import get_bank_account
 
 # why a payment came back: SEPA R-transaction reasons, NACHA return codes, cheques and cards
 RETURN_CODES = {
