@@ -152,6 +152,8 @@ WHITENOISE_USE_FINDERS = True
 CELERY_BROKER_URL = os.environ.get("BILLOPS_BROKER_URL", "")
 # customers a bill run bills in one transaction (docs/operations.md, "Running workers")
 BILL_RUN_CHUNK_SIZE = int(os.environ.get("BILLOPS_BILL_RUN_CHUNK_SIZE", "250"))
+# bank-file lines matched, then posted together (docs/cash-application.md)
+BANK_IMPORT_CHUNK_LINES = int(os.environ.get("BILLOPS_BANK_IMPORT_CHUNK_LINES", "1000"))
 
 
 def _hold_factor(text: str) -> Decimal:

@@ -78,9 +78,11 @@ def run(data: bytes, lines: list[StatementLine], actor: User, name: str = "may.x
     )
 
 
+@pytest.mark.parametrize("chunk_lines", [1000, 2])  # the whole file at once, or posted two lines at a time
 def test_each_line_is_posted_with_its_evidence_parked_with_suggestions_or_rejected(
-    book: dict[str, Any], clerk: User
+    book: dict[str, Any], clerk: User, settings: Any, chunk_lines: int
 ) -> None:
+    settings.BANK_IMPORT_CHUNK_LINES = chunk_lines
     inv, customers = book["invoices"], book["customers"]
     lines = [
         line(1, "119.00", remittance=f"Payment {inv['A1'].number} thank you"),  # named, exact: 100
@@ -121,7 +123,22 @@ def test_each_line_is_posted_with_its_evidence_parked_with_suggestions_or_reject
     assert rows[8].status == "parked" and rows[8].reason.startswith("money out")
     file = StatementFile.objects.get()
     assert (file.lines_read, file.total_in, file.total_out) == (8, Decimal("1501.00"), Decimal("12.50"))
-    assert Receipt.objects.count() == 3
+    receipts = Receipt.objects.order_by("pk")
+    assert [(r.customer.account_number, r.amount, r.unapplied_amount) for r in receipts] == [
+        ("A-1", Decimal("119.00"), 0), ("B-1", Decimal("238.00"), 0), ("C-1", Decimal("595.00"), 0),
+    ]  # fmt: skip
+    assert [row.receipt_id for row in (rows[1], rows[2], rows[3])] == [r.pk for r in receipts]
+    applications = Application.objects.order_by("pk")
+    assert [(a.receipt.customer.account_number, a.invoice.number, a.amount) for a in applications] == [
+        ("A-1", inv["A1"].number, Decimal("119.00")), ("B-1", inv["B1"].number, Decimal("238.00")),
+        ("C-1", inv["C2"].number, Decimal("238.00")), ("C-1", inv["C3"].number, Decimal("357.00")),
+    ]  # fmt: skip
+    # each receipt's two entries (received, applied) paired with their events
+    for action in ("receipt.posted", "receipt.applied"):
+        events = AuditEvent.objects.filter(action=action).order_by("seq")
+        assert [event.target_id for event in events] == [str(r.pk) for r in receipts]
+    posted_entries = AuditEvent.objects.filter(action="receipt.posted").values_list("journal_entry_id")
+    assert {entry for (entry,) in posted_entries} == {r.journal_entry_id for r in receipts}
     event = AuditEvent.objects.get(action="bank_file.imported")
     assert (event.after["posted"], event.after["parked"], event.after["rejected"]) == (3, 4, 1)
     report = check_all()

@@ -19,7 +19,7 @@ from django.db import transaction
 from billops.access import clock
 from billops.access.models import User
 from billops.access.permissions import require_permission
-from billops.audit.services import record_event
+from billops.audit.services import EventData, record_event, record_events
 from billops.core.errors import Conflict, CurrencyMismatch, InvalidAmount, InvalidInput, NotFound
 from billops.core.money import Money, Rounding, round_money
 from billops.customers.models import OpeningBalance
@@ -114,16 +114,17 @@ def _oldest_first(receipt: Receipt) -> Chosen:
     return chosen
 
 
-def _chosen(receipt: Receipt, allocations: Sequence[Allocation], on: date) -> Chosen:
-    """The invoices the clerk named, each checked: the receipt's customer, open, its currency, no more than
-    is open; in all no more than the receipt has left."""
-    open_by_number = {invoice.number: invoice for invoice in _open_invoices(receipt.customer_id)}
+def choose(
+    receipt: Receipt, allocations: Sequence[Allocation], on: date, open_by_number: dict[str, Invoice]
+) -> Chosen:
+    """The invoices the clerk named, each checked against the customer's invoices by number (locked): open,
+    in the receipt's currency, no more than is open; in all no more than the receipt has left."""
     chosen: Chosen = []
     left = receipt.unapplied_amount
     for index, allocation in enumerate(allocations, start=1):
         field = f"allocations[{index}]"
         invoice = open_by_number.get(allocation.invoice_number.strip().upper())
-        if invoice is None:
+        if invoice is None or invoice.open_amount <= 0:
             raise InvalidInput(
                 f"{allocation.invoice_number!r} is not an open invoice of this receipt's customer",
                 field=field,
@@ -164,13 +165,17 @@ def _chosen(receipt: Receipt, allocations: Sequence[Allocation], on: date) -> Ch
     return chosen
 
 
-def settle(item: OpenItem, amount: Decimal) -> None:
+def lower_open_amount(item: OpenItem, amount: Decimal) -> None:
+    """Take `amount` off what the item has open (a negative amount opens it again), in memory: an invoice
+    becomes partly paid, paid, or issued again."""
     item.open_amount -= amount
     if isinstance(item, Invoice):
         item.status = settlement_status(item)
-        item.save(update_fields=["open_amount", "status"])
-    else:
-        item.save(update_fields=["open_amount"])
+
+
+def settle(item: OpenItem, amount: Decimal) -> None:
+    lower_open_amount(item, amount)
+    item.save(update_fields=["open_amount", "status"] if isinstance(item, Invoice) else ["open_amount"])
 
 
 def _target(item: OpenItem) -> dict[str, object]:
@@ -220,9 +225,28 @@ def apply_cash(
     applied_on = applied_on or clock.today()
     if applied_on < receipt.received_on:
         raise InvalidInput("cash is applied on or after the day it was received", field="applied_on")
-    chosen = _chosen(receipt, allocations, applied_on) if allocations else _oldest_first(receipt)
+    if allocations:
+        open_by_number = {invoice.number or "": invoice for invoice in _open_invoices(receipt.customer_id)}
+        chosen = choose(receipt, allocations, applied_on, open_by_number)
+    else:
+        chosen = _oldest_first(receipt)
     if not chosen:
         raise Conflict(f"{receipt.customer.account_number} has no open item to apply receipt {receipt.pk} to")
+    lines, memo = application_posting(receipt, chosen)
+    entry = post_entry(on=applied_on, lines=lines, memo=memo, source=receipt, actor=actor)
+    for item, amount, discount in chosen:
+        settle(item, amount + discount)
+    applications = new_applications(receipt, chosen, applied_on=applied_on, entry_id=entry.pk, actor=actor)
+    Application.objects.bulk_create(applications)
+    receipt.save(update_fields=["unapplied_amount"])
+    how = "chosen" if allocations else "oldest first"
+    record_events(actor=actor, events=[applied_event(receipt, chosen, entry.pk, how=how)])
+    return applications
+
+
+def application_posting(receipt: Receipt, chosen: Chosen) -> tuple[list[Line], str]:
+    """The lines and memo of the entry applying a receipt: unapplied cash (debit) against receivables
+    (credit) per item, and the early-payment discount allowed against receivables too."""
     lines: list[Line] = []
     for item, amount, discount in chosen:
         money, label = Money(amount, receipt.currency), _label(item)
@@ -236,36 +260,36 @@ def apply_cash(
                 debit(DISCOUNTS, taken, memo=f"early-payment discount {label}"),
                 credit(RECEIVABLES, taken, customer_id=receipt.customer_id, memo=label),
             ]
-    entry = post_entry(
-        on=applied_on, lines=lines, memo=f"Receipt {receipt.pk} applied", source=receipt, actor=actor
-    )
-    applications = []
-    for item, amount, discount in chosen:
-        settle(item, amount + discount)
-        applications.append(
-            Application.objects.create(
-                receipt=receipt, customer_id=receipt.customer_id, currency=receipt.currency, amount=amount,
-                discount=discount, applied_on=applied_on, journal_entry=entry, created_by=actor,
-                **_target(item),
-            )
-        )  # fmt: skip
+    return lines, f"Receipt {receipt.pk} applied"
+
+
+def new_applications(
+    receipt: Receipt, chosen: Chosen, *, applied_on: date, entry_id: int, actor: User
+) -> list[Application]:
+    """The application rows of what was chosen, not yet written; the receipt's unapplied cash lowered."""
+    applications = [
+        Application(
+            receipt=receipt, customer_id=receipt.customer_id, currency=receipt.currency, amount=amount,
+            discount=discount, applied_on=applied_on, journal_entry_id=entry_id, created_by=actor,
+            **_target(item),
+        )
+        for item, amount, discount in chosen
+    ]  # fmt: skip
     receipt.unapplied_amount -= sum((amount for _, amount, _ in chosen), Decimal(0))
-    receipt.save(update_fields=["unapplied_amount"])
-    record_event(
-        actor=actor,
-        action="receipt.applied",
-        target=receipt,
-        after={
-            "applied": [
-                {"item": _label(item), "amount": shown(amount, receipt), "discount": shown(discount, receipt)}
-                for item, amount, discount in chosen
-            ],
-            "unapplied_amount": shown(receipt.unapplied_amount, receipt),
-            "how": "chosen" if allocations else "oldest first",
-        },
-        journal_entry_id=entry.pk,
-    )
     return applications
+
+
+def applied_event(receipt: Receipt, chosen: Chosen, entry_id: int, *, how: str) -> EventData:
+    """The audit event of a receipt applied, paired with its entry."""
+    after = {
+        "applied": [
+            {"item": _label(item), "amount": shown(amount, receipt), "discount": shown(discount, receipt)}
+            for item, amount, discount in chosen
+        ],
+        "unapplied_amount": shown(receipt.unapplied_amount, receipt),
+        "how": how,
+    }
+    return EventData("receipt.applied", receipt, after=after, journal_entry_id=entry_id)
 
 
 @transaction.atomic(durable=True)

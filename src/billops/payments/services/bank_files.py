@@ -23,18 +23,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 
 from billops.access.models import User
 from billops.access.permissions import require_permission
 from billops.audit.services import record_event
+from billops.core.db import insert_rows
 from billops.core.errors import CurrencyMismatch, InvalidInput
-from billops.core.money import Money
-from billops.ledger.selectors import posting_day
-from billops.payments.models import BankAccount, BankLine, Receipt, StatementFile
-from billops.payments.services.applications import Allocation, apply_cash, has_open_items
+from billops.payments.models import BankAccount, BankLine, StatementFile
+from billops.payments.services.line_posting import MatchedLine, post_lines
 from billops.payments.services.matching import AUTO_APPLY, Matcher
-from billops.payments.services.receipts import record_receipt
 from billops.payments.statements import parse_file
 from billops.payments.statements.csvfile import CsvMapping
 from billops.payments.statements.parsed import ParsedStatement, StatementLine
@@ -88,18 +87,6 @@ def _bank_account(statements: Sequence[ParsedStatement]) -> BankAccount:
                 field="file",
             )
     return bank
-
-
-def _method(bank_code: str) -> str:
-    """The receipt's method as far as the bank's transaction code tells it; a transfer otherwise."""
-    code = bank_code.upper()
-    if "DD" in code or "DIRECT" in code:
-        return Receipt.Method.DIRECT_DEBIT
-    if any(word in code for word in ("CHK", "CHQ", "CHEQUE", "CHECK")):
-        return Receipt.Method.CHEQUE
-    if "ACH" in code:
-        return Receipt.Method.ACH
-    return Receipt.Method.WIRE
 
 
 def _texts(line: StatementLine) -> dict[str, str]:
@@ -191,8 +178,16 @@ def import_statements(
         .values_list("bank_reference", "file__file_name", "line")
     }
     matcher = Matcher(bank.currency)
-    for line in lines:
-        _import_line(file, bank, line, matcher, seen, actor)
+    size = settings.BANK_IMPORT_CHUNK_LINES  # lines matched, then posted together (`post_lines`)
+    for start in range(0, len(lines), size):
+        rows, matched = [], []
+        for line in lines[start : start + size]:
+            row, match = _read_line(file, bank, line, matcher, seen)
+            rows.append(row)
+            if match is not None:
+                matched.append(match)
+        post_lines(matched, bank=bank, actor=actor)
+        insert_rows(rows)
     result = _result(file, already_imported=False)
     record_event(
         actor=actor,
@@ -207,20 +202,21 @@ def import_statements(
     return result
 
 
-def _import_line(
+def _read_line(
     file: StatementFile,
     bank: BankAccount,
     line: StatementLine,
     matcher: Matcher,
     seen: dict[str, tuple[str, int]],
-    actor: User,
-) -> None:
+) -> tuple[BankLine, MatchedLine | None]:
+    """The line's row, where it lands, and the match to post it on when it is posted."""
     texts = {name: str(getattr(line, name))[:limit] for name, limit in TEXT_LIMITS.items()}
     row = BankLine(
         file=file, bank_account=bank, line=line.line, booked_on=line.booked_on, value_on=line.value_on,
         amount=line.amount, currency=line.currency, bank_reference=line.bank_reference[:100],
         remittance=line.remittance, **texts,
     )  # fmt: skip
+    match = None
     if line.is_pending:
         row.status, row.holds_reference = BankLine.Status.REJECTED, False
         row.reason = "pending at the bank: posted once a statement books it"
@@ -237,31 +233,14 @@ def _import_line(
             texts=_texts(line),
         )  # fmt: skip
         suggestions = [candidate.as_json(matcher.account_numbers) for candidate in candidates[:5]]
-        if candidates and candidates[0].score >= AUTO_APPLY:
+        if candidates and candidates[0].score >= AUTO_APPLY and candidates[0].invoices:
             best = candidates[0]
-            row.receipt = post_line(
-                row, customer_id=best.customer_id, allocations=best.allocations(), actor=actor
-            )
+            match = MatchedLine(row, best.customer_id, best.allocations())
             matcher.take(best.invoices)  # not open any more to the file's later lines
             row.status, row.evidence = BankLine.Status.POSTED, suggestions[0]
         else:
             row.status, row.suggestions = BankLine.Status.PARKED, suggestions
             row.reason = "no customer found" if not candidates else "not sure enough to apply by itself"
-    row.save()
     if row.holds_reference:
         seen[row.bank_reference] = (file.file_name, row.line)
-
-
-def post_line(row: BankLine, *, customer_id: int, allocations: Sequence[Allocation], actor: User) -> Receipt:
-    """A receipt of the line's amount from the customer, applied to the invoices given, or oldest first
-    when none are given; what is left stays unapplied on the customer's account. Received on the day the
-    bank booked it; posted then too, unless that month is closed (a line resolved after the close)."""
-    on = posting_day(row.booked_on)
-    receipt = record_receipt(
-        customer_id=customer_id, bank_account=row.bank_account.code, method=_method(row.bank_code),
-        amount=Money(row.amount, row.currency), actor=actor, received_on=row.booked_on,
-        payer_name=row.payer_name, posted_on=on,
-    )  # fmt: skip
-    if allocations or has_open_items(customer_id, row.currency):
-        apply_cash(receipt=receipt, actor=actor, allocations=allocations or None, applied_on=on)
-    return receipt
+    return row, match

@@ -28,7 +28,7 @@ from billops.customers.selectors import get_customer
 from billops.ledger.selectors import posting_day
 from billops.payments.models import BankLine, PayerAccount, Refund
 from billops.payments.services.applications import Allocation, locked_receipt
-from billops.payments.services.bank_files import post_line
+from billops.payments.services.line_posting import post_line
 from billops.payments.services.returns import return_receipt
 
 

@@ -17,7 +17,7 @@ from django.db import transaction
 from billops.access import clock
 from billops.access.models import User
 from billops.access.permissions import require_permission
-from billops.audit.services import record_event
+from billops.audit.services import EventData, record_event, record_events
 from billops.core.currencies import validate_currency
 from billops.core.errors import (
     CurrencyMismatch,
@@ -27,9 +27,10 @@ from billops.core.errors import (
     UnprocessableReplay,
 )
 from billops.core.money import Money, Rounding, round_money
+from billops.customers.models import Customer
 from billops.customers.selectors import get_customer
 from billops.ledger.accounts import BANK_CLEARING, UNAPPLIED_CASH, control_account, resolve_account
-from billops.ledger.posting import credit, debit, post_entry
+from billops.ledger.posting import Line, credit, debit, post_entry
 from billops.payments.models import BankAccount, Receipt
 from billops.payments.selectors import get_bank_account
 
@@ -107,31 +108,23 @@ def _replay(earlier: Receipt, request: dict[str, Any]) -> Receipt:
     return earlier
 
 
-def record_receipt(
+def receipt_request(
     *,
-    customer_id: int,
-    bank_account: str,
+    customer: Customer,
+    bank: BankAccount,
     method: str,
     amount: Money,
-    actor: User,
-    received_on: date | None = None,
+    received_on: date,
     payer_name: str = "",
     reference: str = "",
     card_brand: str = "",
     card_last4: str = "",
     processor_reference: str = "",
-    idempotency_key: str = "",
-    posted_on: date | None = None,
-) -> Receipt:
-    """Record money a customer paid into one of our bank accounts; it stays unapplied until applied.
-    With an idempotency key, posting the same receipt again returns the first one. The building block:
-    inside the caller's transaction (`post_receipt`, a bank file's import)."""
-    require_permission(actor, "payments.post")
-    customer = get_customer(customer_id, for_update=True)  # serialises a customer's cash
-    bank = get_bank_account(bank_account)
+) -> dict[str, Any]:
+    """A receipt's fields, each checked (the field at fault named): what `record_receipt` writes, and what
+    a retried post with the same idempotency key must repeat."""
     if method not in Receipt.Method.values:
         raise InvalidInput(f"method must be one of {', '.join(Receipt.Method.values)}", field="method")
-    received_on = received_on or clock.today()
     if received_on > clock.today():
         raise InvalidInput(
             f"a receipt cannot be dated after today ({clock.today().isoformat()})", field="received_on"
@@ -153,42 +146,72 @@ def record_receipt(
     )  # fmt: skip
     last4 = (card_last4 or "").strip()
     _check_card(method, texts, last4)
-    key = (idempotency_key or "").strip()
-    request = {
+    return {
         "bank_account_id": bank.pk, "method": method, "amount": amount.amount, "currency": amount.currency,
         "received_on": received_on, "card_last4": last4, **texts,
     }  # fmt: skip
+
+
+def receipt_posting(receipt: Receipt, customer: Customer, bank: BankAccount) -> tuple[list[Line], str]:
+    """The lines and memo of a receipt's entry: the bank account (debit) against unapplied cash (credit)."""
+    amount = Money(receipt.amount, receipt.currency)
+    lines = [debit(bank.ledger_account, amount), credit(UNAPPLIED_CASH, amount, customer_id=customer.pk)]
+    return lines, f"Receipt {receipt.pk} from {customer.account_number} ({receipt.get_method_display()})"
+
+
+def posted_event(
+    receipt: Receipt, customer: Customer, bank: BankAccount, request: dict[str, Any]
+) -> EventData:
+    """The audit event of a receipt posted, paired with its entry."""
+    after = {
+        "customer": customer.account_number, "bank_account": bank.code, **request,
+        "idempotency_key": receipt.idempotency_key,
+    }  # fmt: skip
+    return EventData("receipt.posted", receipt, after=after, journal_entry_id=receipt.journal_entry_id)
+
+
+def record_receipt(
+    *,
+    customer_id: int,
+    bank_account: str,
+    method: str,
+    amount: Money,
+    actor: User,
+    received_on: date | None = None,
+    payer_name: str = "",
+    reference: str = "",
+    card_brand: str = "",
+    card_last4: str = "",
+    processor_reference: str = "",
+    idempotency_key: str = "",
+    posted_on: date | None = None,
+) -> Receipt:
+    """Record money a customer paid into one of our bank accounts; it stays unapplied until applied.
+    With an idempotency key, posting the same receipt again returns the first one. The building block:
+    inside the caller's transaction (`post_receipt`, a bank line resolved in the matching queue)."""
+    require_permission(actor, "payments.post")
+    customer = get_customer(customer_id, for_update=True)  # serialises a customer's cash
+    bank = get_bank_account(bank_account)
+    received_on = received_on or clock.today()
+    request = receipt_request(
+        customer=customer, bank=bank, method=method, amount=amount, received_on=received_on,
+        payer_name=payer_name, reference=reference, card_brand=card_brand, card_last4=card_last4,
+        processor_reference=processor_reference,
+    )  # fmt: skip
+    key = (idempotency_key or "").strip()
     if key:
         earlier = Receipt.objects.filter(customer=customer, idempotency_key=key).first()
         if earlier is not None:
             return _replay(earlier, request)
     receipt = Receipt.objects.create(
-        customer=customer, unapplied_amount=amount.amount, idempotency_key=key, created_by=actor, **request
-    )
-    entry = post_entry(
-        on=posted_on or received_on,
-        lines=[
-            debit(bank.ledger_account, amount),
-            credit(UNAPPLIED_CASH, amount, customer_id=customer.pk),
-        ],
-        memo=f"Receipt {receipt.pk} from {customer.account_number} ({receipt.get_method_display()})",
-        source=receipt,
-        actor=actor,
-    )
+        customer=customer, unapplied_amount=request["amount"], idempotency_key=key, created_by=actor,
+        **request,
+    )  # fmt: skip
+    lines, memo = receipt_posting(receipt, customer, bank)
+    entry = post_entry(on=posted_on or received_on, lines=lines, memo=memo, source=receipt, actor=actor)
     receipt.journal_entry_id = entry.pk
     receipt.save(update_fields=["journal_entry_id"])
-    record_event(
-        actor=actor,
-        action="receipt.posted",
-        target=receipt,
-        after={
-            "customer": customer.account_number,
-            "bank_account": bank.code,
-            **request,
-            "idempotency_key": key,
-        },
-        journal_entry_id=entry.pk,
-    )
+    record_events(actor=actor, events=[posted_event(receipt, customer, bank, request)])
     return receipt
 
 

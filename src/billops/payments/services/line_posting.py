@@ -1,0 +1,173 @@
+"""Posting bank lines as receipts: one line a clerk resolves in the matching queue (`post_line`), or the
+many lines a bank file's import matched (`post_lines`).
+
+A posted line is a receipt of its amount from the customer, received on the day the bank booked it,
+applied to the invoices its match named; what is left stays unapplied on the customer's account.
+`post_lines` writes for each line exactly what `post_line` writes (the receipt and its entry, the
+applications and their entry, the invoices' open amounts, the two audit events), but for a whole chunk of
+a file at once: one lock of the chunk's customers (in id order) and of the invoices named, ids reserved,
+one insert per table, the day balances added once per day and the audit chain appended once. An import
+of 80 000 lines would otherwise run some 24 statements a line.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from billops.access.models import User
+from billops.access.permissions import require_permission
+from billops.audit.services import EventData, record_events
+from billops.core.db import insert_rows, reserve_ids, update_rows
+from billops.core.errors import NotFound
+from billops.core.memo import reference_data_cached
+from billops.core.money import Money
+from billops.customers.models import Customer
+from billops.invoicing.models import DocumentType, Invoice
+from billops.ledger.models import AccountingPeriod, JournalEntry, JournalLine
+from billops.ledger.posting import build_entry, period_for_posting, write_entries
+from billops.ledger.selectors import posting_day
+from billops.payments.models import Application, BankAccount, BankLine, Receipt
+from billops.payments.services.applications import (
+    OPEN_STATUSES,
+    Allocation,
+    OpenItem,
+    application_posting,
+    applied_event,
+    apply_cash,
+    choose,
+    has_open_items,
+    lower_open_amount,
+    new_applications,
+)
+from billops.payments.services.receipts import posted_event, receipt_posting, receipt_request, record_receipt
+
+
+def method_of(bank_code: str) -> str:
+    """The receipt's method as far as the bank's transaction code tells it; a transfer otherwise."""
+    code = bank_code.upper()
+    if "DD" in code or "DIRECT" in code:
+        return Receipt.Method.DIRECT_DEBIT
+    if any(word in code for word in ("CHK", "CHQ", "CHEQUE", "CHECK")):
+        return Receipt.Method.CHEQUE
+    if "ACH" in code:
+        return Receipt.Method.ACH
+    return Receipt.Method.WIRE
+
+
+def post_line(row: BankLine, *, customer_id: int, allocations: Sequence[Allocation], actor: User) -> Receipt:
+    """A receipt of the line's amount from the customer, applied to the invoices given, or oldest first
+    when none are given. Posted on the day the bank booked it, unless that month is closed (a line
+    resolved after the close): then in the period open now."""
+    on = posting_day(row.booked_on)
+    receipt = record_receipt(
+        customer_id=customer_id, bank_account=row.bank_account.code, method=method_of(row.bank_code),
+        amount=Money(row.amount, row.currency), actor=actor, received_on=row.booked_on,
+        payer_name=row.payer_name, posted_on=on,
+    )  # fmt: skip
+    if allocations or has_open_items(customer_id, row.currency):
+        apply_cash(receipt=receipt, actor=actor, allocations=allocations or None, applied_on=on)
+    return receipt
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedLine:
+    """A bank line (not yet written) and what its match applies it to: named invoices of one customer."""
+
+    row: BankLine
+    customer_id: int
+    allocations: Sequence[Allocation]
+
+
+class _Chunk:
+    """What a chunk of matched lines reads once, under lock: customers, the invoices named, the posting
+    days and their open periods."""
+
+    def __init__(self, matched: Sequence[MatchedLine]) -> None:
+        wanted = {line.customer_id for line in matched}
+        locked = Customer.objects.select_for_update().filter(pk__in=wanted).order_by("pk")
+        self.customers = {customer.pk: customer for customer in locked}
+        if missing := wanted - self.customers.keys():
+            raise NotFound(f"there is no customer {min(missing)}", field="customer_id")
+        numbers = {item.invoice_number.strip().upper() for line in matched for item in line.allocations}
+        self.invoices: dict[int, dict[str, Invoice]] = defaultdict(dict)
+        invoices = Invoice.objects.select_for_update().filter(
+            customer_id__in=wanted, number__in=numbers, document_type=DocumentType.INVOICE,
+            status__in=OPEN_STATUSES,
+        )  # fmt: skip
+        for invoice in invoices.order_by("pk"):
+            self.invoices[invoice.customer_id][invoice.number or ""] = invoice
+        self.days = {
+            booked_on: posting_day(booked_on) for booked_on in {line.row.booked_on for line in matched}
+        }
+        self.periods: dict[date, AccountingPeriod] = {
+            on: period_for_posting(on) for on in sorted(set(self.days.values()))
+        }
+
+
+def post_lines(matched: Sequence[MatchedLine], *, bank: BankAccount, actor: User) -> None:
+    """Post matched lines of one bank account (loaded with its ledger account) as receipts applied to the
+    invoices matched, each line's `receipt` set; inside the import's transaction. Any line refused (an
+    invoice no longer open, a closed period) refuses them all, as `post_line` would refuse it."""
+    if not matched:
+        return
+    if any(not line.allocations for line in matched):
+        raise ValueError("post_lines applies to invoices named; post_line applies oldest first")
+    require_permission(actor, "payments.post")
+    require_permission(actor, "payments.apply")
+    with reference_data_cached():  # the accounts every entry posts to, read once
+        _post(matched, bank, actor)
+
+
+def _post(matched: Sequence[MatchedLine], bank: BankAccount, actor: User) -> None:
+    chunk = _Chunk(matched)
+    receipt_ids = reserve_ids(Receipt, len(matched))
+    entry_ids = iter(reserve_ids(JournalEntry, 2 * len(matched)))
+    receipts: list[Receipt] = []
+    applications: list[Application] = []
+    entries: dict[date, list[tuple[JournalEntry, list[JournalLine]]]] = defaultdict(list)
+    settled: dict[int, OpenItem] = {}
+    events: list[EventData] = []
+    for line, receipt_id in zip(matched, receipt_ids, strict=True):
+        row, customer = line.row, chunk.customers[line.customer_id]
+        on = chunk.days[row.booked_on]
+        request = receipt_request(
+            customer=customer, bank=bank, method=method_of(row.bank_code),
+            amount=Money(row.amount, row.currency), received_on=row.booked_on, payer_name=row.payer_name,
+        )  # fmt: skip
+        receipt = Receipt(
+            pk=receipt_id, customer=customer, unapplied_amount=request["amount"], created_by=actor,
+            journal_entry_id=next(entry_ids), **request,
+        )  # fmt: skip
+        lines, memo = receipt_posting(receipt, customer, bank)
+        entries[on].append(
+            build_entry(
+                on=on, lines=lines, memo=memo, source=receipt, actor=actor, period=chunk.periods[on],
+                entry_id=receipt.journal_entry_id,
+            )
+        )  # fmt: skip
+        events.append(posted_event(receipt, customer, bank, request))
+        chosen = choose(receipt, line.allocations, on, chunk.invoices[customer.pk])
+        lines, memo = application_posting(receipt, chosen)
+        applied_id = next(entry_ids)
+        entries[on].append(
+            build_entry(
+                on=on, lines=lines, memo=memo, source=receipt, actor=actor, period=chunk.periods[on],
+                entry_id=applied_id,
+            )
+        )  # fmt: skip
+        for item, amount, discount in chosen:
+            lower_open_amount(item, amount + discount)
+            settled[item.pk] = item
+        applications += new_applications(receipt, chosen, applied_on=on, entry_id=applied_id, actor=actor)
+        events.append(applied_event(receipt, chosen, applied_id, how="chosen"))
+        row.receipt = receipt
+        receipts.append(receipt)
+    insert_rows(receipts)
+    for on, day_entries in entries.items():
+        write_entries(on, day_entries)
+    insert_rows(applications)
+    update_rows(list(settled.values()), ["open_amount", "status"])
+    record_events(actor=actor, events=events)
