@@ -512,4 +512,4 @@ def test_migrate_on_a_migrated_database_applies_nothing_and_keeps_the_chart(
 
     assert "No migrations to apply." in capsys.readouterr().out
     assert list(Account.objects.order_by("code").values_list("code", "purpose")) == accounts
-    assert len(accounts) == 10
+    assert len(accounts) == 11

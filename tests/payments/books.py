@@ -12,7 +12,15 @@ from billops.cli.invariants import check_all
 from billops.core.money import Money
 from billops.invoicing.models import Invoice
 from billops.ledger.models import JournalEntry
-from billops.payments.models import Application, BankLine, PayerAccount, Receipt, Refund, StatementFile
+from billops.payments.models import (
+    Application,
+    BankLine,
+    PayerAccount,
+    Receipt,
+    Refund,
+    StatementFile,
+    WriteOffTolerance,
+)
 
 
 def eur(amount: str) -> Money:
@@ -32,7 +40,9 @@ def state() -> dict[str, Any]:
             Receipt.objects.order_by("pk").values_list("pk", "status", "amount", "unapplied_amount")
         ),
         "applications": list(
-            Application.objects.order_by("pk").values_list("pk", "amount", "unapplied_on", "unapply_entry_id")
+            Application.objects.order_by("pk").values_list(
+                "pk", "amount", "discount", "written_off", "unapplied_on", "unapply_entry_id"
+            )
         ),
         "invoices": list(Invoice.objects.order_by("pk").values_list("pk", "status", "open_amount")),
         "refunds": Refund.objects.count(),
@@ -41,6 +51,9 @@ def state() -> dict[str, Any]:
         ),
         "files": StatementFile.objects.count(),
         "payer_accounts": PayerAccount.objects.count(),
+        "tolerances": list(
+            WriteOffTolerance.objects.order_by("pk").values_list("currency", "max_amount", "max_percent")
+        ),
         "entries": JournalEntry.objects.count(),
         "events": AuditEvent.objects.count(),
     }

@@ -118,7 +118,7 @@ def test_each_line_is_posted_with_its_evidence_parked_with_suggestions_or_reject
     assert (rows[6].reason, rows[6].suggestions) == ("no customer found", [])
     assert (rows[7].status, rows[7].reason) == (
         "rejected",
-        "pending at the bank: posted once a statement books it",
+        "not booked at the bank (pending, for information or future): posted once a statement books it",
     )
     assert rows[8].status == "parked" and rows[8].reason.startswith("money out")
     file = StatementFile.objects.get()

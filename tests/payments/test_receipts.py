@@ -177,9 +177,9 @@ def test_unapplying_opens_the_invoice_again_with_the_reason_and_once_only(
         "applied to the wrong customer",
         clerk,
     )
-    assert lines_of(back.unapply_entry_id) == [
-        ("1200", Decimal("119.00"), Decimal(0), customer.pk),
+    assert lines_of(back.unapply_entry_id) == [  # the application's entry, each side turned
         ("2100", Decimal(0), Decimal("119.00"), customer.pk),
+        ("1200", Decimal("119.00"), Decimal(0), customer.pk),
     ]
     with unchanged(), pytest.raises(Conflict, match="unapplied already"):
         unapply_application(application_id=application.pk, reason="again", actor=clerk)

@@ -384,7 +384,7 @@ def test_applying_to_a_named_invoice_then_oldest_first_settles_exact_amounts(
     assert "Apply oldest first" not in page  # nothing left to apply
     to_c3 = Application.objects.get(invoice=inv["C3"])
     assert row(page, f'id="application-{to_c3.pk}"') == (
-        f"{inv['C3'].number} 143.00 EUR 2026-05-20 by clerk #{to_c3.journal_entry_id} — Unapply"
+        f"{inv['C3'].number} 143.00 EUR — 2026-05-20 by clerk #{to_c3.journal_entry_id} — Unapply"
     )
     assert "Unapplied 0.00 EUR" in words(page)
     all_ok()

@@ -50,6 +50,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "payments.import": frozenset({CLERK, SUPERVISOR}),  # bank files
     "payments.reverse": frozenset({CLERK, SUPERVISOR}),  # a payment the bank returned
     "payments.refund": frozenset({SUPERVISOR}),  # money paid back out of a credit balance
+    "payments.set_tolerance": frozenset({SUPERVISOR}),  # what a short payment may leave, written off
+    # writing off what a payment left short beyond the tolerance
+    "payments.write_off_above_tolerance": frozenset({SUPERVISOR}),
     "access.manage_users": frozenset(),
     "access.set_clock": frozenset(),  # the test clock: admins only
     "access.manage_own_tokens": frozenset({CLERK, COLLECTOR, SUPERVISOR}),

@@ -314,7 +314,8 @@ def _year_summary(console: Console, year: DemoYear) -> None:
     cash = year.cash
     console.print(
         f"Cash: {cash.files} bank files in {len(cash.formats)} formats ({', '.join(sorted(cash.formats))}), "
-        f"{cash.lines} lines; {cash.posted_by_import} payments matched and applied on import, "
+        f"{cash.lines} lines; {cash.posted_by_import} payments matched and applied on import ("
+        f"{cash.written_off} of them short by a bank fee, written off within the tolerance), "
         f"{cash.resolved} resolved by the clerk from the matching queue, {cash.dismissed} bank fees "
         f"dismissed, {cash.reversals} returned direct debits reversed, {cash.refunds} overpayments refunded."
     )

@@ -4,7 +4,8 @@ file per account in that bank's format, and the clerk works the matching queue.
 Five bank accounts, one format each: EUR camt.053, GBP CSV (its layout set by the supervisor), CHF MT940,
 USD BAI2, and a EUR card acquirer's account as OFX. Customers pay about four invoices in five within the
 month: most name the invoice (in the remittance text or as its RF reference), some only give their
-name or account, some pay short, a few cannot be told apart. The import applies what it is sure of; the
+name or account, some pay short (a bank fee taken off: written off within the EUR and GBP write-off
+tolerances), a few cannot be told apart. The import applies what it is sure of; the
 clerk resolves most of the rest by their top suggestion (their account is remembered), dismisses the
 bank's fees, reverses the odd returned direct debit, and the supervisor refunds some overpayments.
 """
@@ -24,12 +25,13 @@ from billops.core.money import Money
 from billops.customers.models import Customer
 from billops.invoicing.models import Invoice, InvoiceStatus
 from billops.invoicing.rendering.reference import creditor_reference
-from billops.payments.models import BankAccount, BankLine, Receipt
+from billops.payments.models import Application, BankAccount, BankLine, Receipt
 from billops.payments.services.bank_files import csv_mapping, import_bank_file, set_csv_layout
 from billops.payments.services.matching import allocations_of
 from billops.payments.services.queue import dismiss_line, match_refund, resolve_line, resolve_return
 from billops.payments.services.receipts import create_bank_account
 from billops.payments.services.returns import refund_receipt
+from billops.payments.services.tolerances import set_write_off_tolerance
 from billops.payments.statements.bai import write_bai2
 from billops.payments.statements.camt import write_camt053
 from billops.payments.statements.csvfile import write_csv
@@ -50,6 +52,7 @@ GBP_LAYOUT = {
     "remittance": "Reference", "date_format": "%d/%m/%Y",
 }  # fmt: skip
 OPENING = Decimal("25000.00")
+BANK_FEE = Decimal("0.90")  # what a payer's bank takes off now and then: 1 % of an invoice of 90.00
 
 
 @dataclass
@@ -59,6 +62,7 @@ class CashFigures:
     posted_by_import: int = 0
     resolved: int = 0
     dismissed: int = 0
+    written_off: int = 0  # payments short by a bank fee, the rest written off within the tolerance
     reversals: int = 0
     refunds: int = 0
     formats: set[str] = field(default_factory=set)
@@ -87,6 +91,8 @@ class DemoCash:
             )  # fmt: skip
             self.banks[code] = (bank, format)
             self.balances[code] = OPENING
+        for currency in ("EUR", "GBP"):  # CHF and USD have none: their short payments wait for a clerk
+            set_write_off_tolerance(currency=currency, max_amount="5.00", max_percent="1", actor=supervisor)
         gbp = set_csv_layout(bank_account="MAIN-GBP", layout=GBP_LAYOUT, actor=supervisor)
         self.banks[gbp.code] = (gbp, "csv")
         self.returning: set[int] = set()  # receipts whose return the bank books next month
@@ -131,6 +137,9 @@ class DemoCash:
         if roll < 0.85:
             return self._line(code, amount, invoice.currency, on, payer_account=self._payer_account(customer),
                               remittance="payment", **names)  # fmt: skip
+        if roll < 0.89:  # the payer's bank took its fee: written off within the tolerance
+            return self._line(code, amount - BANK_FEE, invoice.currency, on,
+                              remittance=f"Invoice {invoice.number}", **names)  # fmt: skip
         if roll < 0.93:
             short = (amount * Decimal("0.9")).quantize(Decimal("0.01"))
             return self._line(
@@ -200,6 +209,9 @@ class DemoCash:
         self.figures.files += 1
         self.figures.lines += len(lines)
         self.figures.posted_by_import += result.posted
+        self.figures.written_off += Application.objects.filter(
+            receipt__bank_line__file=result.file, written_off__gt=0
+        ).count()
         self.figures.formats.add(result.file.format)
 
     def _work_queue(self) -> None:

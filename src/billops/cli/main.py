@@ -71,6 +71,15 @@ def _parser() -> argparse.ArgumentParser:
     remittance.add_argument(
         "--user", default=os.environ.get("BILLOPS_USER", ""), help="who applies (or BILLOPS_USER)"
     )
+    tolerance = commands.add_parser(
+        "write-off-tolerance", help="what a payment may leave of an invoice, written off (show, or set one)"
+    )
+    tolerance.add_argument("currency", nargs="?", default="", help="the currency to set, e.g. EUR")
+    tolerance.add_argument("--max-amount", default="", help="at most this amount per invoice, e.g. 5.00")
+    tolerance.add_argument("--max-percent", default="", help="and at most this percent of its total, e.g. 1")
+    tolerance.add_argument(
+        "--user", default=os.environ.get("BILLOPS_USER", ""), help="a supervisor (or BILLOPS_USER)"
+    )
     cash = commands.add_parser(
         "cash-report", help="cash received by day, its tie to the bank, unapplied cash"
     )
@@ -161,6 +170,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         from billops.payments.cli import print_cash_report
 
         return print_cash_report(date_from=args.date_from, date_to=args.date_to, as_json=args.json)
+    if args.command == "write-off-tolerance":
+        from billops.payments.cli import write_off_tolerance
+
+        return write_off_tolerance(
+            currency=args.currency, max_amount=args.max_amount, max_percent=args.max_percent,
+            username=args.user,
+        )  # fmt: skip
     if args.command == "apply-remittance":
         from billops.payments.cli import apply_remittance_file
 

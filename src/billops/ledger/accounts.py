@@ -25,6 +25,7 @@ REVENUE = AccountPurpose.REVENUE.value
 TAX_PAYABLE = AccountPurpose.TAX_PAYABLE.value
 DISCOUNTS = AccountPurpose.DISCOUNTS.value
 WRITE_OFFS = AccountPurpose.WRITE_OFFS.value
+PAYMENT_DIFFERENCES = AccountPurpose.PAYMENT_DIFFERENCES.value
 SUSPENSE = AccountPurpose.SUSPENSE.value
 OPENING_BALANCE_EQUITY = AccountPurpose.OPENING_BALANCE_EQUITY.value
 
@@ -47,6 +48,7 @@ DEFAULT_CHART: list[tuple[str, str, str, str]] = [
     ("4000", "Revenue", AccountType.REVENUE, REVENUE),
     ("4900", "Discounts allowed", AccountType.REVENUE, DISCOUNTS),  # contra-revenue: normally a debit balance
     ("6900", "Bad debt write-offs", AccountType.EXPENSE, WRITE_OFFS),
+    ("6910", "Payment differences", AccountType.EXPENSE, PAYMENT_DIFFERENCES),  # short pays, bank fees
     ("9999", "Suspense", AccountType.ASSET, SUSPENSE),
 ]
 

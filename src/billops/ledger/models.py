@@ -37,6 +37,7 @@ class AccountPurpose(models.TextChoices):
     TAX_PAYABLE = "tax_payable", "Tax payable"
     DISCOUNTS = "discounts", "Discounts allowed"
     WRITE_OFFS = "write_offs", "Write-offs"
+    PAYMENT_DIFFERENCES = "payment_differences", "Payment differences"
     SUSPENSE = "suspense", "Suspense"
     OPENING_BALANCE_EQUITY = "opening_balance_equity", "Opening balance equity"
 

@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -245,18 +245,25 @@ def _add_to_day_balances(on: date, lines: Sequence[JournalLine]) -> None:
         cursor.execute(upsert, params)
 
 
+def opposite(lines: Sequence[Line]) -> list[Line]:
+    """The lines that undo these: each debit becomes a credit and each credit a debit."""
+    return [replace(line, side="credit" if line.side == "debit" else "debit") for line in lines]
+
+
 def mirror_lines(entry: JournalEntry) -> list[Line]:
     """The lines that undo an entry: each debit becomes a credit and each credit a debit."""
-    return [
-        Line(
-            account=line.account,
-            money=line.amount,
-            side="credit" if line.is_debit else "debit",
-            customer_id=line.customer_id,
-            memo=line.memo,
-        )
-        for line in JournalLine.objects.filter(entry=entry).select_related("account").order_by("line_no")
-    ]
+    return opposite(
+        [
+            Line(
+                account=line.account,
+                money=line.amount,
+                side="debit" if line.is_debit else "credit",
+                customer_id=line.customer_id,
+                memo=line.memo,
+            )
+            for line in JournalLine.objects.filter(entry=entry).select_related("account").order_by("line_no")
+        ]
+    )
 
 
 def post_entry(

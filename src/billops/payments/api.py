@@ -30,8 +30,8 @@ from billops.core.schemas import (
     errors,
 )
 from billops.payments import selectors
-from billops.payments.models import Application, BankAccount, Receipt
-from billops.payments.services import applications, receipts, remittances
+from billops.payments.models import Application, BankAccount, Receipt, WriteOffTolerance
+from billops.payments.services import applications, receipts, remittances, tolerances
 
 router = Router()
 
@@ -62,6 +62,27 @@ class BankAccountOut(Schema):
         return obj.ledger_account.code
 
 
+class ToleranceIn(StrictIn):
+    max_amount: AmountIn  # at most this much per invoice…
+    max_percent: AmountIn  # …and at most this percent of its total, e.g. "1.00"
+
+
+class ToleranceOut(Schema):
+    currency: str
+    max_amount: AmountOut
+    max_percent: AmountOut
+    updated_by: str
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_updated_by(obj: WriteOffTolerance) -> str:
+        return obj.updated_by.username
+
+    @staticmethod
+    def resolve_max_amount(obj: WriteOffTolerance) -> Decimal:
+        return _amount(obj.max_amount, obj.currency)
+
+
 class ReceiptIn(StrictIn):
     customer_id: RowId
     bank_account: str  # its code
@@ -80,6 +101,8 @@ class ApplicationOut(Schema):
     id: int
     item: str  # the invoice number, or "opening balance <reference>"
     amount: AmountOut
+    discount: AmountOut  # the early-payment discount taken with it
+    written_off: AmountOut  # what the payment left short, written off to close the invoice
     applied_on: date
     unapplied_on: date | None
     unapply_reason: str
@@ -93,6 +116,14 @@ class ApplicationOut(Schema):
     @staticmethod
     def resolve_amount(obj: Application) -> Decimal:
         return _amount(obj.amount, obj.currency)
+
+    @staticmethod
+    def resolve_discount(obj: Application) -> Decimal:
+        return _amount(obj.discount, obj.currency)
+
+    @staticmethod
+    def resolve_written_off(obj: Application) -> Decimal:
+        return _amount(obj.written_off, obj.currency)
 
 
 class ReceiptOut(Schema):
@@ -149,6 +180,9 @@ class ReceiptFilters(Schema):
 class AllocationIn(StrictIn):
     invoice_number: str
     amount: AmountIn | None = None  # left out: as much as is open and left on the receipt
+    # what the payment leaves open of the invoice, written off to close it (beyond the tolerance: a
+    # supervisor)
+    write_off: AmountIn | None = None
 
 
 class ApplyIn(StrictIn):
@@ -169,6 +203,20 @@ def create_bank_account(request: HttpRequest, payload: BankAccountIn) -> object:
 @router.get("/bank-accounts", response={200: list[BankAccountOut], **errors()})
 def list_bank_accounts(request: HttpRequest) -> object:
     return list(selectors.list_bank_accounts())
+
+
+@router.put("/write-off-tolerances/{currency}", response={200: ToleranceOut, **errors(*WRITE_ERRORS, 404)})
+def set_write_off_tolerance(request: HttpRequest, currency: str, payload: ToleranceIn) -> object:
+    """What a payment in the currency may leave open of an invoice, written off to close it: the lower of
+    the amount and the percent of the invoice's total; 0 and 0 writes nothing off by itself."""
+    return tolerances.set_write_off_tolerance(
+        currency=currency, actor=api_actor(request), **payload.model_dump()
+    )
+
+
+@router.get("/write-off-tolerances", response={200: list[ToleranceOut], **errors()})
+def list_write_off_tolerances(request: HttpRequest) -> object:
+    return list(selectors.list_tolerances())
 
 
 @router.post("/receipts", response={201: ReceiptOut, **errors(*WRITE_ERRORS, 404)})
@@ -197,7 +245,10 @@ def get_receipt(request: HttpRequest, receipt_id: RowId) -> object:
 @router.post("/receipts/{receipt_id}/apply", response={200: ReceiptOut, **errors(*WRITE_ERRORS, 404)})
 def apply_receipt(request: HttpRequest, receipt_id: RowId, payload: ApplyIn) -> object:
     """To the invoices named, or oldest first; what is left stays unapplied, a credit on account."""
-    chosen = [applications.Allocation(item.invoice_number, item.amount) for item in payload.allocations]
+    chosen = [
+        applications.Allocation(item.invoice_number, item.amount, write_off=item.write_off or Decimal(0))
+        for item in payload.allocations
+    ]
     applications.apply_receipt(
         receipt_id=receipt_id, actor=api_actor(request), allocations=chosen or None,
         applied_on=payload.applied_on,
@@ -220,7 +271,8 @@ class RemittanceRowOut(Schema):
     place: str  # "row 3", or "segment 9 (RMR)"
     invoice_number: str
     paid: AmountOut
-    deduction: AmountOut  # kept back by the customer: left open on the invoice, not written off
+    deduction: AmountOut  # kept back by the customer
+    written_off: AmountOut  # the deduction written off: it closed the invoice within the tolerance
     reason: str
     open_amount: AmountOut  # the invoice's, after the advice
     status: str  # the invoice's, after the advice
@@ -233,6 +285,7 @@ class RemittanceOut(Schema):
     payer: str
     payment_reference: str
     rows: list[RemittanceRowOut]
+    deductions_written_off: AmountOut
     deductions_left_open: AmountOut
     unapplied_amount: AmountOut  # what is left on the receipt
 
@@ -244,7 +297,8 @@ def apply_remittance(
     file: UploadedFile = File(...),  # noqa: B008
 ) -> object:
     """A remittance advice file (CSV, XLSX or X12 820; docs/formats/remittance.md) applied to the receipt,
-    all or nothing; deductions stay open on their invoices and are listed."""
+    all or nothing; a deduction that closes its invoice within the write-off tolerance is written off,
+    the others stay open on their invoices and are listed."""
     if file.size and file.size > remittances.MAX_FILE_BYTES:
         raise remittances.RemittanceRejected(
             f"the file is larger than {remittances.MAX_FILE_BYTES // (1024 * 1024)} MB"
@@ -254,5 +308,6 @@ def apply_remittance(
     return {
         "receipt_id": result.receipt.pk, "currency": result.receipt.currency, "format": advice.format,
         "payer": advice.payer, "payment_reference": advice.payment_reference, "rows": result.rows,
-        "deductions_left_open": result.deduction_total, "unapplied_amount": result.unapplied_amount,
+        "deductions_written_off": result.written_off_total, "deductions_left_open": result.deduction_total,
+        "unapplied_amount": result.unapplied_amount,
     }  # fmt: skip

@@ -1,6 +1,7 @@
 """`billops import bank-statement FILE [--format F] [--bank-account CODE]`: a bank file imported as on the
 pages, then a one-screen summary; a refused file changes nothing and exits non-zero.
-`billops apply-remittance RECEIPT_ID FILE`: a customer's remittance advice applied to its receipt."""
+`billops apply-remittance RECEIPT_ID FILE`: a customer's remittance advice applied to its receipt.
+`billops write-off-tolerance [CURRENCY …]`: what a short payment may leave, written off."""
 
 from __future__ import annotations
 
@@ -15,9 +16,12 @@ from pathlib import Path
 from billops.access.selectors import get_user
 from billops.audit.services import json_safe
 from billops.core.errors import InvalidInput
+from billops.core.money import round_money
 from billops.payments.cash_report import cash_report
+from billops.payments.selectors import list_tolerances
 from billops.payments.services.bank_files import import_bank_file
 from billops.payments.services.remittances import apply_remittance, read_remittance
+from billops.payments.services.tolerances import set_write_off_tolerance
 
 
 def import_bank_statement(*, path: Path, username: str, format: str = "", bank_account: str = "") -> int:
@@ -46,7 +50,7 @@ def import_bank_statement(*, path: Path, username: str, format: str = "", bank_a
 
 def apply_remittance_file(*, receipt_id: int, path: Path, username: str) -> int:
     """Apply a remittance advice (CSV, XLSX or X12 820) to a receipt; print each row applied, the
-    deductions left open on their invoices and what is left unapplied on the receipt."""
+    deductions written off or left open on their invoices and what is left unapplied on the receipt."""
     if not username:
         raise InvalidInput("say who applies with --user NAME (or BILLOPS_USER)", field="user")
     if not path.is_file():
@@ -65,12 +69,43 @@ def apply_remittance_file(*, receipt_id: int, path: Path, username: str) -> int:
             f"  {row.place}: {row.invoice_number} paid {row.paid}, "
             f"now {row.status.replace('_', ' ')} with {row.open_amount} open\n"
         )
-    if result.deductions:
-        sys.stdout.write(f"deductions left open ({result.deduction_total} {currency}; not written off):\n")
-        for row in result.deductions:
-            reason = f" ({row.reason})" if row.reason else ""
-            sys.stdout.write(f"  {row.invoice_number}: {row.deduction}{reason}\n")
+    for title, rows, total, amount_of in (
+        ("deductions written off within the tolerance", [row for row in result.rows if row.written_off],
+         result.written_off_total, lambda row: row.written_off),
+        ("deductions left open, not written off", result.deductions, result.deduction_total,
+         lambda row: row.left_open),
+    ):  # fmt: skip
+        if rows:
+            sys.stdout.write(f"{title} ({total} {currency}):\n")
+            for row in rows:
+                reason = f" ({row.reason})" if row.reason else ""
+                sys.stdout.write(f"  {row.invoice_number}: {amount_of(row)}{reason}\n")
     sys.stdout.write(f"receipt {receipt.pk}: {result.unapplied_amount} {currency} left unapplied\n")
+    return 0
+
+
+def write_off_tolerance(*, currency: str, max_amount: str, max_percent: str, username: str) -> int:
+    """`billops write-off-tolerance [CURRENCY --max-amount A --max-percent P]`: set a currency's tolerance,
+    then list every currency's."""
+    if currency:
+        if not username:
+            raise InvalidInput("say who sets it with --user NAME (or BILLOPS_USER)", field="user")
+        for name, value in (("max_amount", max_amount), ("max_percent", max_percent)):
+            if not value:
+                raise InvalidInput(f"give --{name.replace('_', '-')}", field=name)
+        set_write_off_tolerance(
+            currency=currency, max_amount=max_amount, max_percent=max_percent,
+            actor=get_user(username, field="user"),
+        )  # fmt: skip
+    tolerances = list(list_tolerances())
+    if not tolerances:
+        sys.stdout.write("no write-off tolerance: nothing is written off by itself\n")
+    for tolerance in tolerances:
+        sys.stdout.write(
+            f"{tolerance.currency}: up to {round_money(tolerance.max_amount, tolerance.currency).amount} and "
+            f"{tolerance.max_percent} % of the "
+            f"invoice's total (set by {tolerance.updated_by.username} {tolerance.updated_at:%Y-%m-%d})\n"
+        )
     return 0
 
 

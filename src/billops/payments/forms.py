@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -54,6 +55,14 @@ class ServiceForm(forms.Form):
         for error in errors_of(exc):
             self.add_error(self.field_for(error.field), error.message)
         return 403 if isinstance(exc, PermissionDenied) else 200
+
+
+def optional_decimal(text: str, *, field: str) -> Decimal | None:
+    """A number typed in a form field, None when left empty; a bad one names the field."""
+    try:
+        return to_decimal(text) if text else None
+    except InvalidAmount as exc:
+        raise InvalidAmount(exc.message, field=field) from None
 
 
 def bank_account_choices(accounts: Any) -> list[tuple[str, str]]:
@@ -130,15 +139,18 @@ class ApplyForm(ServiceForm):
         for row in range(1, min(self.row_count, 50) + 1):
             self.fields[f"invoice_{row}"] = text_field(f"Invoice {row}", placeholder="INV-2026-000001")
             self.fields[f"amount_{row}"] = number_field(f"Amount {row}", placeholder="all open")
+            self.fields[f"write_off_{row}"] = number_field(f"Write off {row}", placeholder="nothing")
         self.filled: list[int] = []  # the rows sent, in order: allocation n is row filled[n - 1]
 
-    def rows(self) -> list[tuple[forms.BoundField, forms.BoundField, list[str]]]:
+    def rows(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField, list[str]]]:
         rows = []
         for name in self.fields:
             if name.startswith("invoice_"):
                 row = name[8:]
-                invoice, amount = self[name], self[f"amount_{row}"]
-                rows.append((invoice, amount, [*invoice.errors, *amount.errors]))
+                invoice, amount, write_off = self[name], self[f"amount_{row}"], self[f"write_off_{row}"]
+                rows.append(
+                    (invoice, amount, write_off, [*invoice.errors, *amount.errors, *write_off.errors])
+                )
         return rows
 
     def oldest_first(self) -> bool:
@@ -154,12 +166,9 @@ class ApplyForm(ServiceForm):
                 continue
             row = name[8:]
             self.filled.append(int(row))
-            amount_text = self.text(f"amount_{row}")
-            try:
-                amount = to_decimal(amount_text) if amount_text else None
-            except InvalidAmount as exc:
-                raise InvalidAmount(exc.message, field=f"amount_{row}") from None
-            allocations.append(Allocation(self.text(name), amount))
+            amount = optional_decimal(self.text(f"amount_{row}"), field=f"amount_{row}")
+            write_off = optional_decimal(self.text(f"write_off_{row}"), field=f"write_off_{row}")
+            allocations.append(Allocation(self.text(name), amount, write_off=write_off or Decimal(0)))
         if not allocations:
             raise InvalidInput("name at least one invoice, or apply oldest first", field="invoice_1")
         return allocations
@@ -182,6 +191,9 @@ class ResolveForm(ServiceForm):
     invoices = text_field(
         "Invoices (optional)", placeholder="INV-2026-000001, INV-2026-000002", autocomplete="off"
     )
+    write_off = number_field(
+        "Write off what it leaves open of the last invoice (optional)", placeholder="nothing"
+    )
     remember_payer = forms.BooleanField(
         label="Remember the payer's account for this customer", required=False
     )
@@ -189,7 +201,13 @@ class ResolveForm(ServiceForm):
     aliases = {"account_number": "customer", "customer_id": "customer"}
 
     def allocations(self) -> list[Allocation]:
-        return [Allocation(number) for number in invoice_numbers(self.text("invoices"))]
+        allocations = [Allocation(number) for number in invoice_numbers(self.text("invoices"))]
+        write_off = optional_decimal(self.text("write_off"), field="write_off")
+        if write_off:
+            if not allocations:
+                raise InvalidInput("name the invoice whose rest is written off", field="write_off")
+            allocations[-1] = Allocation(allocations[-1].invoice_number, write_off=write_off)
+        return allocations
 
     def remember(self) -> bool:
         return self.data.get("remember_payer", "") not in ("", "0", "false", "off")

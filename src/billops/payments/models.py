@@ -3,6 +3,8 @@ invoices and opening balances."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -117,6 +119,7 @@ class Application(models.Model):
     currency = CurrencyField()
     amount = AmountField()  # the cash applied
     discount = AmountField(default=0)  # the early-payment discount taken with it, off the same invoice
+    written_off = AmountField(default=0)  # what the payment left short, written off to close the invoice
     applied_on = models.DateField()
     journal_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -135,6 +138,9 @@ class Application(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="application_amount_positive"),
             models.CheckConstraint(
+                condition=Q(discount__gte=0, written_off__gte=0), name="application_deductions_not_negative"
+            ),
+            models.CheckConstraint(
                 condition=Q(invoice__isnull=False, opening_balance__isnull=True)
                 | Q(invoice__isnull=True, opening_balance__isnull=False),
                 name="application_one_target",
@@ -147,6 +153,35 @@ class Application(models.Model):
     @property
     def is_active(self) -> bool:
         return self.unapply_entry_id is None
+
+    @property
+    def settled(self) -> Decimal:
+        """What it took off the item's open amount: the cash, the discount and the write-off."""
+        return self.amount + self.discount + self.written_off
+
+
+class WriteOffTolerance(models.Model):
+    """What a payment in this currency may leave of an invoice and still close it, the difference (a bank
+    fee, a short pay) written off to payment differences: up to the lower of an amount and a percent of
+    the invoice's total. Beyond it only a supervisor writes off."""
+
+    currency = CurrencyField(unique=True)
+    max_amount = AmountField()
+    max_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["currency"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_amount__gte=0, max_percent__gte=0, max_percent__lte=100),
+                name="write_off_tolerance_in_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"write-off tolerance {self.currency}: {self.max_amount} or {self.max_percent} %"
 
 
 class Refund(models.Model):

@@ -8,12 +8,21 @@ from decimal import Decimal
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from billops.core.errors import NotFound
+from billops.core.memo import cached
 from billops.core.money import round_money
 from billops.customers.models import Customer, OpeningBalance
 from billops.customers.selectors import list_opening_balances
 from billops.invoicing.models import DocumentType, Invoice
 from billops.invoicing.selectors import OPEN_STATUSES, list_invoices
-from billops.payments.models import Application, BankAccount, BankLine, Receipt, Refund, StatementFile
+from billops.payments.models import (
+    Application,
+    BankAccount,
+    BankLine,
+    Receipt,
+    Refund,
+    StatementFile,
+    WriteOffTolerance,
+)
 
 
 def get_receipt(receipt_id: int) -> Receipt:
@@ -43,6 +52,17 @@ def get_bank_account(code: str) -> BankAccount:
     if bank is None or not bank.is_active:
         raise NotFound(f"there is no active bank account {code!r}", field="bank_account")
     return bank
+
+
+def tolerance_for(currency: str) -> WriteOffTolerance | None:
+    """The currency's write-off tolerance, None when none is set; read once inside a bulk import."""
+    return cached(
+        ("write_off_tolerance", currency), lambda: WriteOffTolerance.objects.filter(currency=currency).first()
+    )
+
+
+def list_tolerances() -> QuerySet[WriteOffTolerance]:
+    return WriteOffTolerance.objects.select_related("updated_by").order_by("currency")
 
 
 def list_bank_accounts() -> QuerySet[BankAccount]:
@@ -228,6 +248,7 @@ def counts() -> dict[str, int]:
         "receipts": Receipt.objects.count(),
         "receipts_reversed": Receipt.objects.filter(status=Receipt.Status.REVERSED).count(),
         "applications": Application.objects.count(),
+        "applications_written_off": Application.objects.filter(written_off__gt=0).count(),
         "refunds": Refund.objects.count(),
         "bank_files": StatementFile.objects.count(),
         **{f"bank_lines_{status}": count for status, count in lines.items()},

@@ -3,6 +3,7 @@ that what `write_camt053` writes reads back as the same statements."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +17,15 @@ from billops.payments.statements.parsed import ParsedStatement, StatementLine, S
 
 FILES = Path(__file__).parent / "files"
 V08 = (FILES / "camt053_v08.xml").read_text(encoding="utf-8")
+V02 = (FILES / "camt053_v02.xml").read_text(encoding="utf-8")
+# entry 3 of the v08 file, a debit of 45.50, has no transaction details: these go in front of its AddtlNtryInf
+V08_FEE_INFO = "<AddtlNtryInf>Account fees February</AddtlNtryInf>"
+# the parties on our side of a debit: the account holder, its account and its bank
+OUR_SIDE = (
+    "<RltdPties><Dbtr><Pty><Nm>Billops Demo GmbH</Nm></Pty></Dbtr>"
+    "<DbtrAcct><Id><IBAN>DE44500105175407324931</IBAN></Id></DbtrAcct></RltdPties>"
+    "<RltdAgts><DbtrAgt><FinInstnId><BICFI>INGDDEFFXXX</BICFI></FinInstnId></DbtrAgt></RltdAgts>"
+)
 DOCTYPE_REFUSED = (
     "the file declares a DOCTYPE/entities; bank statements never do, so it is refused without being read"
 )
@@ -247,11 +257,157 @@ def test_entries_are_numbered_across_the_statements_of_a_file() -> None:
     assert parse_camt(write_camt053([V08_STATEMENT, second])) == [V08_STATEMENT, second]
 
 
+@pytest.mark.parametrize(
+    ("agent", "bank"),
+    [
+        ("<BICFI>NWBKGB2LXXX</BICFI>", "NWBKGB2LXXX"),
+        ("<ClrSysMmbId><MmbId>GBDSC601613</MmbId></ClrSysMmbId>", "GBDSC601613"),
+    ],
+)
+def test_money_out_reads_the_creditor_as_the_other_party(agent: str, bank: str) -> None:
+    details = (
+        "<NtryDtls><TxDtls><Refs><EndToEndId>REFUND-0007</EndToEndId></Refs><RltdPties>"
+        "<Dbtr><Pty><Nm>Billops Demo GmbH</Nm></Pty></Dbtr>"
+        "<DbtrAcct><Id><IBAN>DE44500105175407324931</IBAN></Id></DbtrAcct>"
+        "<Cdtr><Pty><Nm>Acme Ltd</Nm></Pty></Cdtr>"
+        "<CdtrAcct><Id><IBAN>gb29 nwbk 6016 1331 9268 19</IBAN></Id></CdtrAcct></RltdPties>"
+        "<RltdAgts><DbtrAgt><FinInstnId><BICFI>INGDDEFFXXX</BICFI></FinInstnId></DbtrAgt>"
+        f"<CdtrAgt><FinInstnId>{agent}</FinInstnId></CdtrAgt></RltdAgts>"
+        "<RmtInf><Ustrd>Refund CN-2024-0007</Ustrd></RmtInf></TxDtls></NtryDtls>"
+    )
+    [statement] = parse_camt(changed(V08, V08_FEE_INFO, details + V08_FEE_INFO))
+    assert statement.lines[2] == StatementLine(
+        line=3,
+        booked_on=date(2024, 3, 1),
+        amount=Decimal("-45.50"),
+        currency="EUR",
+        bank_reference="2024030100003",
+        value_on=date(2024, 2, 29),
+        end_to_end_id="REFUND-0007",
+        payer_name="Acme Ltd",
+        payer_account="GB29NWBK60161331926819",
+        payer_bank=bank,
+        remittance="Refund CN-2024-0007",
+        bank_code="ACMT/MDOP/CHRG",
+    )
+    assert statement.lines[:2] == V08_STATEMENT.lines[:2]  # money in still reads the debtor
+
+
+def test_money_out_in_version_02_reads_the_creditor_name_other_account_and_bic() -> None:
+    parties = (
+        "<RltdPties><Dbtr><Nm>Billops Demo AG</Nm></Dbtr>"
+        "<DbtrAcct><Id><IBAN>CH9300762011623852957</IBAN></Id></DbtrAcct>"
+        "<Cdtr><Nm>Swisscom (Schweiz) AG</Nm></Cdtr>"
+        "<CdtrAcct><Id><Othr><Id>01-1234-5</Id></Othr></Id></CdtrAcct></RltdPties>"
+        "<RltdAgts><DbtrAgt><FinInstnId><BIC>UBSWCHZH80A</BIC></FinInstnId></DbtrAgt>"
+        "<CdtrAgt><FinInstnId><BIC>POFICHBEXXX</BIC></FinInstnId></CdtrAgt></RltdAgts>"
+    )
+    references = "<Refs><EndToEndId>NOTPROVIDED</EndToEndId></Refs>"
+    [statement] = parse_camt(changed(V02, references, references + parties))
+    assert statement.lines[1] == StatementLine(
+        line=2,
+        booked_on=date(2024, 3, 1),
+        amount=Decimal("-120.35"),
+        currency="CHF",
+        bank_reference="CH-2024-0301-0002",
+        value_on=date(2024, 3, 1),
+        payer_name="Swisscom (Schweiz) AG",
+        payer_account="01-1234-5",
+        payer_bank="POFICHBEXXX",
+        remittance="Swisscom Rechnung Februar",
+        bank_code="DD-LSV",
+    )
+    assert statement.lines[0].payer_name == "Helvetia Handels AG"
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        "",
+        "<NtryDtls><TxDtls><Refs><EndToEndId>NOTPROVIDED</EndToEndId></Refs></TxDtls></NtryDtls>",
+        f"<NtryDtls><TxDtls>{OUR_SIDE}</TxDtls></NtryDtls>",
+    ],
+    ids=["no details", "no related parties", "only our own side"],
+)
+def test_money_out_without_a_creditor_leaves_the_other_party_empty(details: str) -> None:
+    [statement] = parse_camt(changed(V08, V08_FEE_INFO, details + V08_FEE_INFO))
+    line = statement.lines[2]
+    assert (line.amount, line.payer_name, line.payer_account, line.payer_bank) == (
+        Decimal("-45.50"),
+        "",
+        "",
+        "",
+    )
+
+
+@pytest.mark.parametrize("code", ["INFO", "FUTR"])
+def test_entries_for_information_or_the_future_are_pending_like_pdng(code: str) -> None:
+    # entry 5 would put the statement out of balance by its 99.99 if it were read as booked
+    assert parse_camt(changed(V08, "<Cd>PDNG</Cd>", f"<Cd>{code}</Cd>")) == [V08_STATEMENT]
+
+
+@pytest.mark.parametrize("code", ["INFO", "FUTR"])
+def test_a_plain_info_or_futr_status_is_left_out_of_the_balance_check(code: str) -> None:
+    booked = "<CdtDbtInd>DBIT</CdtDbtInd>\n        <Sts>BOOK</Sts>"
+    data = changed(V02, booked, booked.replace("BOOK", code))
+    # without the debit of 120.35 the closing balance is that much higher; the summary still counts it
+    data = changed(data.decode(), '<Amt Ccy="CHF">879.65</Amt>', '<Amt Ccy="CHF">1000.00</Amt>')
+    [statement] = parse_camt(data)
+    assert statement.closing_balance == Decimal("1000.00")
+    assert [(line.line, line.amount, line.is_pending) for line in statement.lines] == [
+        (1, Decimal("1500.00"), False),
+        (2, Decimal("-120.35"), True),
+    ]
+    assert [line.line for line in statement.booked] == [1]
+
+
 # --- write and read back ---
 
 
 def test_a_written_file_reads_back_as_the_same_statements() -> None:
     assert parse_camt(write_camt053([V08_STATEMENT])) == [V08_STATEMENT]
+
+
+def test_money_out_is_written_under_the_creditor_and_reads_back() -> None:
+    march_1 = date(2024, 3, 1)
+    refund = StatementLine(
+        line=1,
+        booked_on=march_1,
+        amount=Decimal("-120.00"),
+        currency="EUR",
+        bank_reference="R1",
+        end_to_end_id="REFUND-0007",
+        payer_name="Acme Ltd",
+        payer_account="GB29NWBK60161331926819",
+        payer_bank="NWBKGB2LXXX",
+        remittance="Refund CN-2024-0007",
+    )
+    supplier = StatementLine(
+        line=2,
+        booked_on=march_1,
+        amount=Decimal("-80.00"),
+        currency="EUR",
+        bank_reference="R2",
+        payer_name="Wayne Enterprises",
+        payer_account="123456789",
+        payer_bank="021000021",
+    )
+    payment = replace(V08_STATEMENT.lines[0], line=3)  # money in keeps the debtor
+    statement = ParsedStatement(
+        format="camt.053",
+        statement_id="S",
+        account="DE44500105175407324931",
+        currency="EUR",
+        opening_balance=Decimal("1000.00"),
+        closing_balance=Decimal("2050.00"),
+        opening_on=date(2024, 2, 29),
+        closing_on=march_1,
+        lines=[refund, supplier, payment],
+    )
+    data = write_camt053([statement])
+    assert [data.count(f"<{name}>".encode()) for name in ("Cdtr", "CdtrAcct", "CdtrAgt")] == [2, 2, 2]
+    assert [data.count(f"<{name}>".encode()) for name in ("Dbtr", "DbtrAcct", "DbtrAgt")] == [1, 1, 1]
+    assert parse_camt(data) == [statement]
 
 
 def test_a_long_remittance_is_cut_into_140_character_lines_and_joined_back() -> None:
@@ -464,6 +620,18 @@ def test_an_entry_without_a_direction_is_refused() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [("<Cd>HOLD</Cd>", "HOLD"), ("<Prtry>BOOKED</Prtry>", "BOOKED"), ("pdng", "pdng")],
+)
+def test_an_entry_with_an_unknown_status_is_refused(status: str, code: str) -> None:
+    error = rejected(changed(V08, "<Sts><Cd>PDNG</Cd></Sts>", f"<Sts>{status}</Sts>"))
+    assert error.line == 5
+    assert error.message == (
+        f"line 5: the entry's status (Sts) is '{code}'; it must be BOOK, PDNG, INFO or FUTR"
+    )
+
+
 def test_a_summary_counting_other_entries_than_the_statement_has_is_refused() -> None:
     error = rejected(changed(V08, "<NbOfNtries>5</NbOfNtries>", "<NbOfNtries>6</NbOfNtries>"))
     assert error.line is None
@@ -502,8 +670,7 @@ def test_a_summary_net_total_other_than_credits_less_debits_is_refused() -> None
 
 
 def test_a_version_02_summary_net_total_is_checked() -> None:
-    text = (FILES / "camt053_v02.xml").read_text(encoding="utf-8")
-    data = changed(text, "<TtlNetNtryAmt>1379.65</TtlNetNtryAmt>", "<TtlNetNtryAmt>1379.56</TtlNetNtryAmt>")
+    data = changed(V02, "<TtlNetNtryAmt>1379.65</TtlNetNtryAmt>", "<TtlNetNtryAmt>1379.56</TtlNetNtryAmt>")
     assert rejected(data).message == (
         "statement 20240301375204000018: the summary's net total (TxsSummry/TtlNtries/TtlNetNtry) is "
         "1379.56, but the entries' credits less debits make 1379.65 (a difference of -0.09)"

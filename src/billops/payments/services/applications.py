@@ -2,6 +2,9 @@
 
 Applying posts unapplied cash (debit) against receivables (credit) on the customer, one entry per call
 with a line pair per item, and lowers each item's open amount (an invoice becomes partly paid or paid).
+With the cash an item can take an early-payment discount inside its window (to discounts allowed), and
+what the payment left short can be written off to close it (to payment differences): within the
+currency's write-off tolerance by anyone who applies cash, beyond it by a supervisor only.
 Without a list of items it applies oldest first: opening balances, then invoices by due date. What is
 left stays on the receipt as a credit on the customer's account. Unapplying one application posts the
 mirror entry and opens the item again; both are audited with who did it and why.
@@ -18,29 +21,56 @@ from django.db import transaction
 
 from billops.access import clock
 from billops.access.models import User
-from billops.access.permissions import require_permission
+from billops.access.permissions import can, require_permission
 from billops.audit.services import EventData, record_event, record_events
-from billops.core.errors import Conflict, CurrencyMismatch, InvalidAmount, InvalidInput, NotFound
+from billops.core.errors import (
+    Conflict,
+    CurrencyMismatch,
+    InvalidAmount,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 from billops.core.money import Money, Rounding, round_money
 from billops.customers.models import OpeningBalance
 from billops.customers.selectors import get_customer
 from billops.invoicing.models import DocumentType, Invoice, InvoiceStatus
 from billops.invoicing.services.corrections import settlement_status
-from billops.ledger.accounts import DISCOUNTS, RECEIVABLES, UNAPPLIED_CASH
-from billops.ledger.posting import Line, credit, debit, post_entry
+from billops.ledger.accounts import DISCOUNTS, PAYMENT_DIFFERENCES, RECEIVABLES, UNAPPLIED_CASH
+from billops.ledger.posting import Line, credit, debit, opposite, post_entry
 from billops.payments.models import Application, Receipt
+from billops.payments.selectors import tolerance_for
+from billops.payments.services.tolerances import write_off_limit
 
 OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID)
+OpenItem = Invoice | OpeningBalance
 
 
 @dataclass(frozen=True, slots=True)
 class Allocation:
-    """Apply `amount` (None: as much as is open and left) to the invoice numbered `invoice_number`, and
-    take `discount` off it: the early-payment discount its terms offered, inside their window."""
+    """Apply `amount` (None: as much as is open and left) to the invoice numbered `invoice_number`, take
+    `discount` off it (the early-payment discount its terms offered, inside their window) and write off
+    `write_off`, what the payment leaves open of it (a bank fee, a short pay)."""
 
     invoice_number: str
     amount: Decimal | None = None
     discount: Decimal = Decimal(0)
+    write_off: Decimal = Decimal(0)
+
+
+@dataclass(slots=True)
+class Applied:
+    """One item a receipt pays: the cash applied, the discount allowed and the shortfall written off."""
+
+    item: OpenItem
+    amount: Decimal
+    discount: Decimal = Decimal(0)
+    written_off: Decimal = Decimal(0)
+
+    @property
+    def settled(self) -> Decimal:
+        """What comes off the item's open amount."""
+        return self.amount + self.discount + self.written_off
 
 
 def discount_offered(
@@ -58,9 +88,6 @@ def early_discount(invoice: Invoice, on: date) -> Decimal:
         total=invoice.total, open_amount=invoice.open_amount, percent=invoice.early_discount_percent,
         until=invoice.early_discount_until, on=on, currency=invoice.currency,
     )  # fmt: skip
-
-
-OpenItem = Invoice | OpeningBalance
 
 
 def locked_receipt(receipt_id: int) -> Receipt:
@@ -94,7 +121,7 @@ def has_open_items(customer_id: int, currency: str) -> bool:
     return invoices.exists() or balances.exists()
 
 
-Chosen = list[tuple[OpenItem, Decimal, Decimal]]  # each item, the cash applied, the discount taken
+Chosen = list[Applied]
 
 
 def _oldest_first(receipt: Receipt) -> Chosen:
@@ -109,13 +136,17 @@ def _oldest_first(receipt: Receipt) -> Chosen:
         if left <= 0:
             break
         amount = min(left, item.open_amount)
-        chosen.append((item, amount, Decimal(0)))
+        chosen.append(Applied(item, amount))
         left -= amount
     return chosen
 
 
 def choose(
-    receipt: Receipt, allocations: Sequence[Allocation], on: date, open_by_number: dict[str, Invoice]
+    receipt: Receipt,
+    allocations: Sequence[Allocation],
+    on: date,
+    open_by_number: dict[str, Invoice],
+    actor: User,
 ) -> Chosen:
     """The invoices the clerk named, each checked against the customer's invoices by number (locked): open,
     in the receipt's currency, no more than is open; in all no more than the receipt has left."""
@@ -133,7 +164,7 @@ def choose(
             raise CurrencyMismatch(
                 f"{invoice.number} is in {invoice.currency}, the receipt in {receipt.currency}", field=field
             )
-        if any(item is invoice for item, _, _ in chosen):
+        if any(applied.item is invoice for applied in chosen):
             raise InvalidInput(f"{invoice.number} is named twice", field=field)
         amount = min(left, invoice.open_amount) if allocation.amount is None else allocation.amount
         amount = round_money(Money(Decimal(amount), receipt.currency), policy=Rounding.EXACT).amount
@@ -154,15 +185,48 @@ def choose(
             raise InvalidAmount(
                 f"{invoice.number} has {still_open} {invoice.currency} open, not {amount}", field=field
             )
+        written_off = _write_off(invoice, allocation.write_off, invoice.open_amount - amount - discount,
+                                 actor=actor, field=field)  # fmt: skip
         if amount > left:
             raise InvalidAmount(
                 f"receipt {receipt.pk} has {shown(left, receipt)} {receipt.currency} left to apply; "
                 f"{invoice.number} would take {amount}",
                 field=field,
             )
-        chosen.append((invoice, amount, discount))
+        chosen.append(Applied(invoice, amount, discount, written_off))
         left -= amount
     return chosen
+
+
+def _write_off(invoice: Invoice, asked: Decimal, left_open: Decimal, *, actor: User, field: str) -> Decimal:
+    """The write-off asked for, checked: exactly what the payment leaves open of the invoice (it closes
+    it), and within the currency's tolerance unless a supervisor writes it off."""
+    if not asked:
+        return Decimal(0)
+    currency = invoice.currency
+    try:
+        written_off = round_money(
+            Money(Decimal(asked), currency), policy=Rounding.EXACT, field="write-off"
+        ).amount
+    except InvalidAmount as exc:
+        raise InvalidAmount(f"{invoice.number}: {exc.message}", field=field) from None
+    if written_off < 0:
+        raise InvalidAmount(f"the write-off on {invoice.number} must not be negative", field=field)
+    if written_off != left_open:
+        still_open = round_money(left_open, currency).amount
+        raise InvalidAmount(
+            f"a write-off closes the invoice: {invoice.number} would have {still_open} {currency} open after "
+            f"the payment, not {written_off}",
+            field=field,
+        )
+    limit = write_off_limit(tolerance_for(currency), invoice.total)
+    if written_off > limit and not can(actor, "payments.write_off_above_tolerance"):
+        raise PermissionDenied(
+            f"{written_off} {currency} is more than the write-off tolerance on {invoice.number} "
+            f"({limit} {currency}); a supervisor writes it off",
+            field=field,
+        )
+    return written_off
 
 
 def lower_open_amount(item: OpenItem, amount: Decimal) -> None:
@@ -227,15 +291,15 @@ def apply_cash(
         raise InvalidInput("cash is applied on or after the day it was received", field="applied_on")
     if allocations:
         open_by_number = {invoice.number or "": invoice for invoice in _open_invoices(receipt.customer_id)}
-        chosen = choose(receipt, allocations, applied_on, open_by_number)
+        chosen = choose(receipt, allocations, applied_on, open_by_number, actor)
     else:
         chosen = _oldest_first(receipt)
     if not chosen:
         raise Conflict(f"{receipt.customer.account_number} has no open item to apply receipt {receipt.pk} to")
     lines, memo = application_posting(receipt, chosen)
     entry = post_entry(on=applied_on, lines=lines, memo=memo, source=receipt, actor=actor)
-    for item, amount, discount in chosen:
-        settle(item, amount + discount)
+    for applied in chosen:
+        settle(applied.item, applied.settled)
     applications = new_applications(receipt, chosen, applied_on=applied_on, entry_id=entry.pk, actor=actor)
     Application.objects.bulk_create(applications)
     receipt.save(update_fields=["unapplied_amount"])
@@ -246,20 +310,24 @@ def apply_cash(
 
 def application_posting(receipt: Receipt, chosen: Chosen) -> tuple[list[Line], str]:
     """The lines and memo of the entry applying a receipt: unapplied cash (debit) against receivables
-    (credit) per item, and the early-payment discount allowed against receivables too."""
+    (credit) per item; the early-payment discount allowed and the shortfall written off against
+    receivables too."""
     lines: list[Line] = []
-    for item, amount, discount in chosen:
-        money, label = Money(amount, receipt.currency), _label(item)
-        lines += [
-            debit(UNAPPLIED_CASH, money, customer_id=receipt.customer_id, memo=label),
-            credit(RECEIVABLES, money, customer_id=receipt.customer_id, memo=label),
-        ]
-        if discount:  # the discount allowed comes off the invoice too
-            taken = Money(discount, receipt.currency)
-            lines += [
-                debit(DISCOUNTS, taken, memo=f"early-payment discount {label}"),
-                credit(RECEIVABLES, taken, customer_id=receipt.customer_id, memo=label),
-            ]
+    customer_id = receipt.customer_id
+    for applied in chosen:
+        label = _label(applied.item)
+        for account, amount, memo in (
+            (UNAPPLIED_CASH, applied.amount, label),
+            (DISCOUNTS, applied.discount, f"early-payment discount {label}"),
+            (PAYMENT_DIFFERENCES, applied.written_off, f"short payment written off {label}"),
+        ):
+            if amount:
+                money = Money(amount, receipt.currency)
+                on_customer = customer_id if account == UNAPPLIED_CASH else None
+                lines += [
+                    debit(account, money, customer_id=on_customer, memo=memo),
+                    credit(RECEIVABLES, money, customer_id=customer_id, memo=label),
+                ]
     return lines, f"Receipt {receipt.pk} applied"
 
 
@@ -269,13 +337,13 @@ def new_applications(
     """The application rows of what was chosen, not yet written; the receipt's unapplied cash lowered."""
     applications = [
         Application(
-            receipt=receipt, customer_id=receipt.customer_id, currency=receipt.currency, amount=amount,
-            discount=discount, applied_on=applied_on, journal_entry_id=entry_id, created_by=actor,
-            **_target(item),
+            receipt=receipt, customer_id=receipt.customer_id, currency=receipt.currency,
+            amount=applied.amount, discount=applied.discount, written_off=applied.written_off,
+            applied_on=applied_on, journal_entry_id=entry_id, created_by=actor, **_target(applied.item),
         )
-        for item, amount, discount in chosen
+        for applied in chosen
     ]  # fmt: skip
-    receipt.unapplied_amount -= sum((amount for _, amount, _ in chosen), Decimal(0))
+    receipt.unapplied_amount -= sum((applied.amount for applied in chosen), Decimal(0))
     return applications
 
 
@@ -283,8 +351,13 @@ def applied_event(receipt: Receipt, chosen: Chosen, entry_id: int, *, how: str) 
     """The audit event of a receipt applied, paired with its entry."""
     after = {
         "applied": [
-            {"item": _label(item), "amount": shown(amount, receipt), "discount": shown(discount, receipt)}
-            for item, amount, discount in chosen
+            {
+                "item": _label(applied.item),
+                "amount": shown(applied.amount, receipt),
+                "discount": shown(applied.discount, receipt),
+                "written_off": shown(applied.written_off, receipt),
+            }
+            for applied in chosen
         ],
         "unapplied_amount": shown(receipt.unapplied_amount, receipt),
         "how": how,
@@ -314,25 +387,18 @@ def unapply_application(
         item = Invoice.objects.select_for_update().get(pk=application.invoice_id)
     else:
         item = OpeningBalance.objects.select_for_update().get(pk=application.opening_balance_id or 0)
-    money, label = Money(application.amount, application.currency), _label(item)
-    lines = [
-        debit(RECEIVABLES, money, customer_id=receipt.customer_id, memo=label),
-        credit(UNAPPLIED_CASH, money, customer_id=receipt.customer_id, memo=label),
-    ]
-    if application.discount:  # the discount taken with it is taken back too
-        taken = Money(application.discount, application.currency)
-        lines += [
-            debit(RECEIVABLES, taken, customer_id=receipt.customer_id, memo=label),
-            credit(DISCOUNTS, taken, memo=f"early-payment discount {label} taken back"),
-        ]
+    label = _label(item)
+    # the discount and the write-off taken with it are taken back too
+    applied = Applied(item, application.amount, application.discount, application.written_off)
+    lines, _ = application_posting(receipt, [applied])
     entry = post_entry(
         on=on,
-        lines=lines,
+        lines=opposite(lines),
         memo=f"Receipt {receipt.pk} unapplied from {label}: {reason}"[:200],
         source=receipt,
         actor=actor,
     )
-    settle(item, -(application.amount + application.discount))
+    settle(item, -applied.settled)
     receipt.unapplied_amount += application.amount
     receipt.save(update_fields=["unapplied_amount"])
     application.unapplied_on, application.unapply_reason = on, reason[:300]

@@ -219,7 +219,9 @@ def _read_line(
     match = None
     if line.is_pending:
         row.status, row.holds_reference = BankLine.Status.REJECTED, False
-        row.reason = "pending at the bank: posted once a statement books it"
+        row.reason = (
+            "not booked at the bank (pending, for information or future): posted once a statement books it"
+        )
     elif row.bank_reference in seen:
         earlier_file, earlier_line = seen[row.bank_reference]
         row.status, row.holds_reference = BankLine.Status.REJECTED, False
@@ -235,7 +237,7 @@ def _read_line(
         suggestions = [candidate.as_json(matcher.account_numbers) for candidate in candidates[:5]]
         if candidates and candidates[0].score >= AUTO_APPLY and candidates[0].invoices:
             best = candidates[0]
-            match = MatchedLine(row, best.customer_id, best.allocations())
+            match = MatchedLine(row, best.customer_id, best.invoices)
             matcher.take(best.invoices)  # not open any more to the file's later lines
             row.status, row.evidence = BankLine.Status.POSTED, suggestions[0]
         else:

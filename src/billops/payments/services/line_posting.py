@@ -149,7 +149,7 @@ def _post(matched: Sequence[MatchedLine], bank: BankAccount, actor: User) -> Non
             )
         )  # fmt: skip
         events.append(posted_event(receipt, customer, bank, request))
-        chosen = choose(receipt, line.allocations, on, chunk.invoices[customer.pk])
+        chosen = choose(receipt, line.allocations, on, chunk.invoices[customer.pk], actor)
         lines, memo = application_posting(receipt, chosen)
         applied_id = next(entry_ids)
         entries[on].append(
@@ -158,9 +158,9 @@ def _post(matched: Sequence[MatchedLine], bank: BankAccount, actor: User) -> Non
                 entry_id=applied_id,
             )
         )  # fmt: skip
-        for item, amount, discount in chosen:
-            lower_open_amount(item, amount + discount)
-            settled[item.pk] = item
+        for applied in chosen:
+            lower_open_amount(applied.item, applied.settled)
+            settled[applied.item.pk] = applied.item
         applications += new_applications(receipt, chosen, applied_on=on, entry_id=applied_id, actor=actor)
         events.append(applied_event(receipt, chosen, applied_id, how="chosen"))
         row.receipt = receipt

@@ -15,6 +15,7 @@ Evidence, strongest first:
 | customer by account or RF reference, amount equal to one open invoice | 95 |
 | customer by account or RF reference, amount equal to 2 to 4 of its oldest open invoices | 90 |
 | customer by name, amount equal to one open invoice | 80 |
+| invoices named, short by no more than the write-off tolerance: the rest written off | 90 |
 | invoices named, amount differs (a short or an overpayment) | 70 |
 | customer by name, amount equal to several open invoices | 70 |
 | customer known, the amount matches nothing: oldest first | 50 |
@@ -35,10 +36,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from billops.core.money import round_money
 from billops.customers.models import Customer
 from billops.invoicing.models import DocumentType, Invoice, InvoiceStatus
 from billops.payments.models import PayerAccount
+from billops.payments.selectors import tolerance_for
 from billops.payments.services.applications import Allocation, discount_offered
+from billops.payments.services.tolerances import write_off_limit
 
 AUTO_APPLY = 90
 COMBINATION_POOL = 12  # the oldest open invoices a combination is looked for in…
@@ -79,28 +83,27 @@ class Candidate:
     score: int
     rule: str
     fields: dict[str, str] = field(default_factory=dict)  # the evidence: which text said what
-    # (number, amount applied, early-payment discount taken), in order; () oldest first
-    invoices: tuple[tuple[str, Decimal, Decimal], ...] = ()
+    # each invoice with the amount applied, the early-payment discount taken and the shortfall written
+    # off, in order; () applies oldest first
+    invoices: tuple[Allocation, ...] = ()
 
     def as_json(self, account_numbers: dict[int, str]) -> dict[str, object]:
         return {
             "customer_id": self.customer_id, "customer": account_numbers.get(self.customer_id, ""),
             "score": self.score, "rule": self.rule, "fields": self.fields,
             "invoices": [
-                {"number": number, "amount": str(amount), "discount": str(discount)}
-                for number, amount, discount in self.invoices
+                {"number": item.invoice_number, "amount": str(item.amount), "discount": str(item.discount)}
+                | ({"write_off": str(item.write_off)} if item.write_off else {})
+                for item in self.invoices
             ],
         }  # fmt: skip
-
-    def allocations(self) -> list[Allocation]:
-        return [Allocation(number, amount, discount) for number, amount, discount in self.invoices]
 
 
 def allocations_of(suggestion: dict[str, Any]) -> list[Allocation]:
     """The allocations a stored suggestion (`Candidate.as_json`) applies: none means oldest first."""
     return [
         Allocation(item["number"], None if item.get("amount") is None else Decimal(item["amount"]),
-                   Decimal(item.get("discount") or 0))
+                   Decimal(item.get("discount") or 0), Decimal(item.get("write_off") or 0))
         for item in suggestion.get("invoices", [])
     ]  # fmt: skip
 
@@ -140,6 +143,7 @@ class Matcher:
             self.by_number[compact(invoice.number)] = invoice
             self.by_customer[customer_id].append(invoice)
         self.payer_accounts = dict(PayerAccount.objects.values_list("number", "customer_id"))
+        self.tolerance = tolerance_for(currency)
         customers = Customer.objects.filter(currency=currency).values_list(
             "pk", "account_number", "legal_name", "trading_name"
         )
@@ -155,17 +159,17 @@ class Matcher:
         # a name two customers share tells nothing
         self.by_name = {key: next(iter(ids)) for key, ids in names.items() if len(ids) == 1}
 
-    def take(self, invoices: Iterable[tuple[str, Decimal, Decimal]]) -> None:
-        """What a posted line applied (number, amount, discount) is no longer open to the file's later
-        lines: an invoice paid twice in one file is matched once, and the second payment waits."""
-        for number, amount, discount in invoices:
-            key = compact(number)
+    def take(self, allocations: Iterable[Allocation]) -> None:
+        """What a posted line settled is no longer open to the file's later lines: an invoice paid twice
+        in one file is matched once, and the second payment waits."""
+        for allocation in allocations:
+            key = compact(allocation.invoice_number)
             invoice = self.by_number.get(key)
             if invoice is None:
                 continue
             same_customer = self.by_customer[invoice.customer_id]
             index = same_customer.index(invoice)
-            left = invoice.open_amount - amount - discount
+            left = invoice.open_amount - (allocation.amount or 0) - allocation.discount - allocation.write_off
             if left > 0:
                 self.by_number[key] = same_customer[index] = replace(invoice, open_amount=left)
             else:
@@ -232,7 +236,7 @@ class Matcher:
         known = self.customer(payer_account=payer_account, texts=texts, payer_name=payer_name)
         if known is not None:
             found.extend(self._for_customer(known, amount, on))
-        best: dict[tuple[int, tuple[tuple[str, Decimal, Decimal], ...]], Candidate] = {}
+        best: dict[tuple[int, tuple[Allocation, ...]], Candidate] = {}
         for candidate in found:
             key = (candidate.customer_id, candidate.invoices)
             if key not in best or best[key].score < candidate.score:
@@ -247,20 +251,31 @@ class Matcher:
         if amount == open_total:
             return Candidate(
                 customer_id, 100, "invoices named, amount equal to what they have open", fields,
-                tuple((invoice.number, invoice.open_amount, Decimal(0)) for invoice in named),
+                tuple(Allocation(invoice.number, invoice.open_amount) for invoice in named),
             )  # fmt: skip
         discounts = [invoice.discount(on) for invoice in named]
         if any(discounts) and amount == open_total - sum(discounts, Decimal(0)):
             return Candidate(
                 customer_id, 95, "invoices named, amount net of their early-payment discount", fields,
-                tuple((i.number, i.open_amount - d, d) for i, d in zip(named, discounts, strict=True)),
+                tuple(Allocation(i.number, i.open_amount - d, d)
+                      for i, d in zip(named, discounts, strict=True)),
+            )  # fmt: skip
+        short = open_total - amount
+        last = named[-1]
+        if 0 < short < last.open_amount and short <= write_off_limit(self.tolerance, last.total):
+            *paid_in_full, _ = named
+            return Candidate(
+                customer_id, 90, "invoices named, short within the write-off tolerance: the rest written off",
+                fields | {"written off": f"{round_money(short, last.currency).amount} {last.currency}"},
+                (*(Allocation(i.number, i.open_amount) for i in paid_in_full),
+                 Allocation(last.number, last.open_amount - short, write_off=short)),
             )  # fmt: skip
         rule = (
             "invoices named, amount below what they have open"
             if amount < open_total
             else "invoices named, amount above what they have open: the rest stays unapplied"
         )
-        return Candidate(customer_id, 70, rule, fields, tuple(_in_order(named, amount)))
+        return Candidate(customer_id, 70, rule, fields, _in_order(named, amount))
 
     def _for_customer(self, known: tuple[int, str, str], amount: Decimal, on: date) -> list[Candidate]:
         customer_id, how, value = known
@@ -270,7 +285,7 @@ class Matcher:
         exact = f"customer by {how}, amount equal to one open invoice"
         found = [
             Candidate(customer_id, 95 if strong else 80, exact, fields,
-                      ((invoice.number, invoice.open_amount, Decimal(0)),))
+                      (Allocation(invoice.number, invoice.open_amount),))
             for invoice in open_invoices
             if invoice.open_amount == amount
         ][:1]  # fmt: skip
@@ -278,7 +293,7 @@ class Matcher:
             net = f"{exact} net of its early-payment discount"
             found = [
                 Candidate(customer_id, 90 if strong else 75, net, fields,
-                          ((invoice.number, amount, invoice.discount(on)),))
+                          (Allocation(invoice.number, amount, invoice.discount(on)),))
                 for invoice in open_invoices
                 if invoice.discount(on) and invoice.open_amount - invoice.discount(on) == amount
             ][:1]  # fmt: skip
@@ -289,7 +304,7 @@ class Matcher:
                     Candidate(
                         customer_id, 90 if strong else 70,
                         f"customer by {how}, amount equal to {len(combination)} open invoices", fields,
-                        tuple((invoice.number, invoice.open_amount, Decimal(0)) for invoice in combination),
+                        tuple(Allocation(invoice.number, invoice.open_amount) for invoice in combination),
                     )
                 )  # fmt: skip
         oldest = f"customer by {how}; the amount matches no open invoices: oldest first"
@@ -297,16 +312,16 @@ class Matcher:
         return found
 
 
-def _in_order(invoices: Iterable[OpenInvoice], amount: Decimal) -> list[tuple[str, Decimal, Decimal]]:
+def _in_order(invoices: Iterable[OpenInvoice], amount: Decimal) -> tuple[Allocation, ...]:
     """The amount spread over the invoices in order, each as far as it goes."""
     left, spread = amount, []
     for invoice in invoices:
         if left <= 0:
             break
         applied = min(left, invoice.open_amount)
-        spread.append((invoice.number, applied, Decimal(0)))
+        spread.append(Allocation(invoice.number, applied))
         left -= applied
-    return spread
+    return tuple(spread)
 
 
 def _combination(pool: list[OpenInvoice], amount: Decimal) -> tuple[OpenInvoice, ...] | None:

@@ -77,6 +77,7 @@ def resolve_line(
         "rule": "resolved by a clerk", "fields": {},
         "invoices": [
             {"number": item.invoice_number, "amount": None if item.amount is None else str(item.amount)}
+            | ({"write_off": str(item.write_off)} if item.write_off else {})
             for item in allocations
         ],
     }  # fmt: skip

@@ -2,8 +2,9 @@
 
 Each line's amount paid is applied to its invoice through cash application (`applications.apply_cash`),
 in one transaction, as a clerk naming the invoices would. What the customer kept back (a deduction, a
-discount taken) is not written off: it stays open on the invoice, and the result and the audit event
-list it for a clerk to follow up. The advice is checked whole first; a refusal changes nothing.
+discount taken) is written off with the payment when it is all the invoice had left open and within the
+currency's write-off tolerance; otherwise it stays open on the invoice, and the result and the audit
+event list it for a clerk to follow up. The advice is checked whole first; a refusal changes nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from billops.payments.remittance import (
     parse_remittance_csv,
     parse_remittance_xlsx,
 )
+from billops.payments.selectors import tolerance_for
 from billops.payments.services.applications import (
     OPEN_STATUSES,
     Allocation,
@@ -37,6 +39,7 @@ from billops.payments.services.applications import (
     locked_receipt,
     shown,
 )
+from billops.payments.services.tolerances import write_off_limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +50,21 @@ class RemittanceRow:
     place: str  # "row 3", or "segment 9 (RMR)" in an X12 820
     invoice_number: str
     paid: Decimal
-    deduction: Decimal  # kept back by the customer: still open on the invoice
+    deduction: Decimal  # kept back by the customer
+    written_off: Decimal  # the deduction written off (within the tolerance, closing the invoice), or 0
     reason: str
     open_amount: Decimal  # the invoice's open amount after the advice
     status: str  # the invoice's status after the advice
 
     def audited(self) -> dict[str, object]:
         return {"row": self.row, "invoice": self.invoice_number, "paid": self.paid,
-                "deduction": self.deduction, "reason": self.reason}  # fmt: skip
+                "deduction": self.deduction, "written_off": self.written_off,
+                "reason": self.reason}  # fmt: skip
+
+    @property
+    def left_open(self) -> Decimal:
+        """The deduction still open on the invoice for a clerk to follow up."""
+        return self.deduction - self.written_off
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +76,7 @@ class RemittanceResult:
     @property
     def deductions(self) -> list[RemittanceRow]:
         """The rows whose deduction is left open on the invoice."""
-        return [row for row in self.rows if row.deduction > 0]
+        return [row for row in self.rows if row.left_open > 0]
 
     @property
     def paid_total(self) -> Decimal:
@@ -79,7 +89,12 @@ class RemittanceResult:
 
     @property
     def deduction_total(self) -> Decimal:
-        return sum((row.deduction for row in self.rows), Decimal(0))
+        """The deductions left open."""
+        return sum((row.left_open for row in self.rows), Decimal(0))
+
+    @property
+    def written_off_total(self) -> Decimal:
+        return sum((row.written_off for row in self.rows), Decimal(0))
 
 
 def read_remittance(data: bytes, file_name: str) -> RemittanceAdvice:
@@ -100,7 +115,8 @@ def read_remittance(data: bytes, file_name: str) -> RemittanceAdvice:
 @transaction.atomic(durable=True)
 def apply_remittance(*, receipt_id: int, advice: RemittanceAdvice, actor: User) -> RemittanceResult:
     """Apply a receipt to the invoices its remittance advice names, each by the amount paid on it.
-    Deductions are not written off: the invoice keeps them open, and the result lists them."""
+    A deduction is written off when it closes the invoice within the tolerance; else it stays open, and
+    the result lists it."""
     require_permission(actor, "payments.apply")
     check_total(advice)
     receipt = locked_receipt(receipt_id)  # the customer, then the receipt, as apply_receipt locks them
@@ -127,11 +143,17 @@ def apply_remittance(*, receipt_id: int, advice: RemittanceAdvice, actor: User) 
             field="file",
         )
     invoices = _named_invoices(receipt, advice)
+    write_offs = [
+        _tolerated(line.amount_paid, line.deduction, invoice)
+        for line, invoice in zip(advice.lines, invoices, strict=True)
+    ]
     applications = apply_cash(
         receipt=receipt,
         actor=actor,
         allocations=[
-            Allocation(line.invoice_number, line.amount_paid) for line in advice.lines if line.amount_paid
+            Allocation(line.invoice_number, line.amount_paid, write_off=write_off)
+            for line, write_off in zip(advice.lines, write_offs, strict=True)
+            if line.amount_paid
         ],
     )
     settled = Invoice.objects.filter(pk__in=[invoice.pk for invoice in invoices]).in_bulk()
@@ -142,11 +164,12 @@ def apply_remittance(*, receipt_id: int, advice: RemittanceAdvice, actor: User) 
             invoice_number=invoice.number or "",
             paid=shown(line.amount_paid, receipt),
             deduction=shown(line.deduction, receipt),
+            written_off=shown(write_off, receipt),
             reason=line.reason,
             open_amount=shown(settled[invoice.pk].open_amount, receipt),
             status=settled[invoice.pk].status,
         )
-        for line, invoice in zip(advice.lines, invoices, strict=True)
+        for line, invoice, write_off in zip(advice.lines, invoices, write_offs, strict=True)
     ]
     record_event(
         actor=actor,
@@ -157,13 +180,26 @@ def apply_remittance(*, receipt_id: int, advice: RemittanceAdvice, actor: User) 
             "payer": advice.payer,
             "payment_reference": advice.payment_reference,
             "rows": [row.audited() for row in rows],
-            "deductions_left_open": shown(advice.deduction_total, receipt),
+            "deductions_written_off": shown(sum(write_offs, Decimal(0)), receipt),
+            "deductions_left_open": shown(advice.deduction_total - sum(write_offs, Decimal(0)), receipt),
             "unapplied_amount": shown(receipt.unapplied_amount, receipt),
             # the entry is the receipt.applied event's: an entry has one event
             "journal_entry": applications[0].journal_entry_id,
         },
     )
     return RemittanceResult(receipt=receipt, rows=rows, applications=applications)
+
+
+def _tolerated(paid: Decimal, deduction: Decimal, invoice: Invoice) -> Decimal:
+    """The deduction, when it is all the payment leaves open of the invoice and within the tolerance of
+    its currency: written off with the payment; else 0 (it stays open)."""
+    if not paid or not deduction or paid + deduction != invoice.open_amount:
+        return Decimal(0)
+    return (
+        deduction
+        if deduction <= write_off_limit(tolerance_for(invoice.currency), invoice.total)
+        else Decimal(0)
+    )
 
 
 def _named_invoices(receipt: Receipt, advice: RemittanceAdvice) -> list[Invoice]:

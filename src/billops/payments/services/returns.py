@@ -11,6 +11,7 @@ Both are audited with their entry. A return's reason is a known code, so reports
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -24,9 +25,9 @@ from billops.core.errors import Conflict, CurrencyMismatch, InvalidAmount, Inval
 from billops.core.money import Money, Rounding, round_money
 from billops.customers.models import OpeningBalance
 from billops.invoicing.models import Invoice
-from billops.ledger.accounts import DISCOUNTS, RECEIVABLES, UNAPPLIED_CASH
+from billops.ledger.accounts import DISCOUNTS, PAYMENT_DIFFERENCES, RECEIVABLES, UNAPPLIED_CASH
 from billops.ledger.posting import Line, credit, debit, post_entry
-from billops.payments.models import Receipt, Refund
+from billops.payments.models import Application, Receipt, Refund
 from billops.payments.selectors import get_bank_account
 from billops.payments.services.applications import OpenItem, locked_receipt, settle, shown
 
@@ -45,20 +46,24 @@ RETURN_CODES = {
 }  # fmt: skip
 
 
-def reversal_lines(receipt: Receipt, applied: Decimal, discounts: Decimal) -> list[Line]:
-    """The receivables the receipt had paid (with the discounts taken along) and the cash it still held,
-    against the bank and the discounts allowed."""
-    customer = receipt.customer_id
+def reversal_lines(receipt: Receipt, active: Sequence[Application]) -> list[Line]:
+    """The receivables the receipt had settled (the cash applied, with the discounts and write-offs taken
+    along) and the cash it still held, against the bank, the discounts allowed and payment differences."""
+    customer, currency = receipt.customer_id, receipt.currency
+    discounts = sum((application.discount for application in active), Decimal(0))
+    written_off = sum((application.written_off for application in active), Decimal(0))
+    settled = sum((application.amount for application in active), Decimal(0)) + discounts + written_off
     lines = []
-    if applied + discounts:
-        lines.append(debit(RECEIVABLES, Money(applied + discounts, receipt.currency), customer_id=customer))
+    if settled:
+        lines.append(debit(RECEIVABLES, Money(settled, currency), customer_id=customer))
     if receipt.unapplied_amount:
-        lines.append(
-            debit(UNAPPLIED_CASH, Money(receipt.unapplied_amount, receipt.currency), customer_id=customer)
-        )
-    lines.append(credit(receipt.bank_account.ledger_account, Money(receipt.amount, receipt.currency)))
-    if discounts:  # a discount is earned by paying: with the payment gone, so is the discount
-        lines.append(credit(DISCOUNTS, Money(discounts, receipt.currency)))
+        lines.append(debit(UNAPPLIED_CASH, Money(receipt.unapplied_amount, currency), customer_id=customer))
+    lines.append(credit(receipt.bank_account.ledger_account, Money(receipt.amount, currency)))
+    # a discount, or a shortfall written off, is granted for paying: with the payment gone, so are they
+    if discounts:
+        lines.append(credit(DISCOUNTS, Money(discounts, currency)))
+    if written_off:
+        lines.append(credit(PAYMENT_DIFFERENCES, Money(written_off, currency)))
     return lines
 
 
@@ -88,10 +93,9 @@ def return_receipt(
     reason = (reason or RETURN_CODES[code]).strip()[:300]
     active = list(receipt.applications.select_for_update().filter(unapply_entry__isnull=True).order_by("pk"))
     applied = sum((application.amount for application in active), Decimal(0))
-    discounts = sum((application.discount for application in active), Decimal(0))
     entry = post_entry(
         on=on,
-        lines=reversal_lines(receipt, applied, discounts),
+        lines=reversal_lines(receipt, active),
         memo=f"Receipt {receipt.pk} returned: {code} {RETURN_CODES[code]}"[:200],
         source=receipt,
         actor=actor,
@@ -102,7 +106,7 @@ def return_receipt(
             if application.invoice_id
             else OpeningBalance.objects.select_for_update().get(pk=application.opening_balance_id or 0)
         )
-        settle(item, -(application.amount + application.discount))
+        settle(item, -application.settled)
         application.unapplied_on, application.unapply_reason = on, f"payment returned: {code}"
         application.unapply_entry, application.unapplied_by = entry, actor
         application.save(update_fields=["unapplied_on", "unapply_reason", "unapply_entry", "unapplied_by"])

@@ -5,6 +5,9 @@ Elements are matched by their local name, without the namespace, so every versio
 reads alike; where versions differ (Sts as text or as Cd, Dbtr/Nm or Dbtr/Pty/Nm, BIC or BICFI,
 TtlNetNtryAmt or TtlNetNtry/Amt) both forms are read. Entries are numbered 1, 2, … in the order they
 appear in the file, across statements; that number is the `line` of every message about an entry.
+
+A line's payer_* fields are the other party: the debtor of money in (CRDT), the creditor of money out
+(DBIT); the party on our side of the entry is the account holder, and is not read.
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ _DOMAIN_CODE = re.compile(r"([A-Z0-9]{1,4})/([A-Z0-9]{1,4})/([A-Z0-9]{1,4})\Z")
 _IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}\Z")
 _BIC = re.compile(r"[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\Z")
 _USTRD_LENGTH = 140  # Max140Text
+# Sts (EntryStatus2Code, later ExternalEntryStatus1Code) → is_pending: only BOOK is on the account; PDNG
+# may be booked later, INFO is for information and may never be, FUTR reaches the account later
+ENTRY_STATUSES = {"BOOK": False, "PDNG": True, "INFO": True, "FUTR": True}
 
 
 def parse_camt(data: bytes) -> list[ParsedStatement]:
@@ -205,7 +211,9 @@ def _read_balances(element: Element, statement_id: str) -> tuple[_Balance, _Bala
 
 def _read_entry(entry: Element, *, line: int) -> StatementLine:
     amount, currency = _amount(entry, what="the entry", line=line)
-    amount = _signed(amount, _text(entry, "CdtDbtInd"), what="the entry", line=line)
+    direction = _text(entry, "CdtDbtInd")
+    amount = _signed(amount, direction, what="the entry", line=line)
+    is_pending = _is_pending(entry, line=line)
     booked_on = _date(entry, "BookgDt", what="the entry's booking date (BookgDt)", line=line)
     value_on = _date(entry, "ValDt", what="the entry's value date (ValDt)", line=line)
     booked_on = booked_on or value_on  # a pending entry may not be booked on any day yet
@@ -218,11 +226,11 @@ def _read_entry(entry: Element, *, line: int) -> StatementLine:
         raise StatementRejected(
             "the entry has no bank reference: neither <AcctSvcrRef> nor <NtryRef> is given", line=line
         )
-    status = _text(entry, "Sts") or _text(entry, "Sts", "Cd") or _text(entry, "Sts", "Prtry")
     transactions = [tx for details in entry.iterfind("NtryDtls") for tx in details.iterfind("TxDtls")]
     first = transactions[0] if transactions else None
     parties = first.find("RltdPties") if first is not None else None
-    agent = _find(first, "RltdAgts", "DbtrAgt", "FinInstnId")
+    other = "Cdtr" if direction == "DBIT" else "Dbtr"  # money out goes to the creditor
+    agent = _find(first, "RltdAgts", f"{other}Agt", "FinInstnId")
     return StatementLine(
         line=line,
         booked_on=booked_on,
@@ -231,9 +239,9 @@ def _read_entry(entry: Element, *, line: int) -> StatementLine:
         bank_reference=bank_reference,
         value_on=value_on,
         end_to_end_id=_reference(_find(first, "Refs"), "EndToEndId"),
-        payer_name=_text(parties, "Dbtr", "Nm") or _text(parties, "Dbtr", "Pty", "Nm"),
+        payer_name=_text(parties, other, "Nm") or _text(parties, other, "Pty", "Nm"),
         payer_account=compact(
-            _text(parties, "DbtrAcct", "Id", "IBAN") or _text(parties, "DbtrAcct", "Id", "Othr", "Id")
+            _text(parties, f"{other}Acct", "Id", "IBAN") or _text(parties, f"{other}Acct", "Id", "Othr", "Id")
         ),
         payer_bank=_text(agent, "BICFI") or _text(agent, "BIC") or _text(agent, "ClrSysMmbId", "MmbId"),
         # a batch booking names each of its invoices in its own TxDtls
@@ -247,8 +255,19 @@ def _read_entry(entry: Element, *, line: int) -> StatementLine:
             (text for ref in _iterfind(first, "RmtInf/Strd/CdtrRefInf/Ref") if (text := _text(ref))), ""
         ),
         bank_code=_bank_code(entry.find("BkTxCd")),
-        is_pending=status == "PDNG",
+        is_pending=is_pending,
     )
+
+
+def _is_pending(entry: Element, *, line: int) -> bool:
+    """Whether the entry is not (yet) booked, by its Sts: the code as text, in Cd or in Prtry. A code not in
+    ENTRY_STATUSES is refused; an entry without one (every version requires it) is read as booked."""
+    status = _text(entry, "Sts") or _text(entry, "Sts", "Cd") or _text(entry, "Sts", "Prtry")
+    if status and status not in ENTRY_STATUSES:
+        raise StatementRejected(
+            f"the entry's status (Sts) is {status!r}; it must be BOOK, PDNG, INFO or FUTR", line=line
+        )
+    return ENTRY_STATUSES.get(status, False)
 
 
 def _check_summary(summary: Element | None, statement: ParsedStatement) -> None:
@@ -466,12 +485,13 @@ def _entry_xml(line: StatementLine) -> str:
     parts.append("<NtryDtls><TxDtls>")
     if line.end_to_end_id:
         parts.append(f"<Refs><EndToEndId>{escape(line.end_to_end_id)}</EndToEndId></Refs>")
+    other = "Cdtr" if line.amount.is_signed() else "Dbtr"  # the other party, as the reader takes it
     if line.payer_name or line.payer_account:
         parts.append("<RltdPties>")
         if line.payer_name:
-            parts.append(f"<Dbtr><Pty><Nm>{escape(line.payer_name)}</Nm></Pty></Dbtr>")
+            parts.append(f"<{other}><Pty><Nm>{escape(line.payer_name)}</Nm></Pty></{other}>")
         if line.payer_account:
-            parts.append(f"<DbtrAcct><Id>{_account_xml(line.payer_account)}</Id></DbtrAcct>")
+            parts.append(f"<{other}Acct><Id>{_account_xml(line.payer_account)}</Id></{other}Acct>")
         parts.append("</RltdPties>")
     if line.payer_bank:
         bank = escape(line.payer_bank)
@@ -480,7 +500,7 @@ def _entry_xml(line: StatementLine) -> str:
             if _BIC.match(line.payer_bank)
             else f"<ClrSysMmbId><MmbId>{bank}</MmbId></ClrSysMmbId>"
         )
-        parts.append(f"<RltdAgts><DbtrAgt><FinInstnId>{agent}</FinInstnId></DbtrAgt></RltdAgts>")
+        parts.append(f"<RltdAgts><{other}Agt><FinInstnId>{agent}</FinInstnId></{other}Agt></RltdAgts>")
     if line.remittance or line.creditor_reference:
         parts.append("<RmtInf>")
         parts.extend(f"<Ustrd>{escape(text)}</Ustrd>" for text in _ustrd_lines(line.remittance))

@@ -42,13 +42,15 @@ class StatementLine:
     bank_reference: str  # the bank's own reference of the entry, unique per account (re-imports)
     value_on: date | None = None
     end_to_end_id: str = ""  # the payer's reference carried through the payment (camt EndToEndId)
+    # the other party: the payer of money in, the payee of money out
     payer_name: str = ""
-    payer_account: str = ""  # IBAN or account number of the payer, compacted (no spaces, upper case)
+    payer_account: str = ""  # its IBAN or account number, compacted (no spaces, upper case)
     payer_bank: str = ""  # BIC or routing number
     remittance: str = ""  # unstructured remittance text, lines joined by a space
     creditor_reference: str = ""  # a structured ISO 11649 RF reference, when the format carries one
     bank_code: str = ""  # the bank's transaction code (BAI2 type code, camt domain/family, MT940 GVC)
-    is_pending: bool = False  # not booked yet (camt Sts PDNG, OFX pending): never posted
+    # not booked (camt Sts PDNG, INFO or FUTR; OFX pending): never posted, left out of the balance check
+    is_pending: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,6 +128,19 @@ class ApplicationRow:
     amount: Shown
     form: ReasonForm | None  # the unapply form of an active application, for those who may
 
+    @property
+    def deductions(self) -> list[tuple[str, Shown]]:
+        """What came off the item with the cash: the early-payment discount, the shortfall written off."""
+        application = self.application
+        return [
+            (label, Shown.of(amount, application.currency))
+            for label, amount in (
+                ("discount", application.discount),
+                ("written off", application.written_off),
+            )
+            if amount
+        ]
+
 
 def _open_items(customer: Customer) -> dict[str, Any]:
     items = selectors.list_open_items(customer)
