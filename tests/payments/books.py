@@ -14,6 +14,7 @@ from billops.invoicing.models import Invoice
 from billops.ledger.models import JournalEntry
 from billops.payments.models import (
     Application,
+    AppliedRemittance,
     BankLine,
     PayerAccount,
     Receipt,
@@ -51,6 +52,7 @@ def state() -> dict[str, Any]:
         ),
         "files": StatementFile.objects.count(),
         "payer_accounts": PayerAccount.objects.count(),
+        "remittances": AppliedRemittance.objects.count(),
         "tolerances": list(
             WriteOffTolerance.objects.order_by("pk").values_list("currency", "max_amount", "max_percent")
         ),

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from billops.core.errors import (
     Conflict,
     CurrencyMismatch,
     DomainError,
+    Duplicate,
     InvalidAmount,
     NotFound,
     PermissionDenied,
@@ -158,6 +160,7 @@ def test_an_advice_pays_each_invoice_its_amount_and_leaves_the_deduction_open(
     assert event.after == {
         "format": "csv",
         "payer": "C-1 Ltd",
+        "digest": the_usual(invoices).digest(),
         "payment_reference": "PAY-77",
         "rows": [
             {
@@ -452,3 +455,28 @@ def test_the_api_refuses_a_bad_file_a_collector_and_an_unknown_receipt_and_write
             "/api/v1/payments/receipts/999/remittance", {"file": SimpleUploadedFile("advice.csv", good)}
         )
         assert (missing.status_code, missing.json()["message"]) == (404, "there is no receipt 999")
+
+
+def test_the_same_advice_again_in_any_format_is_refused_naming_where_it_went(
+    book: dict[str, Any], clerk: User
+) -> None:
+    customer, invoices = book["customer"], book["invoices"]
+    first, second, third = (invoice.number or "" for invoice in invoices)
+    receipt = receive(clerk, customer, "650.00")
+    apply_remittance(receipt_id=receipt.pk, advice=the_usual(invoices), actor=clerk)
+    another = receive(clerk, customer, "650.00")
+    # the same content with its rows in another order, from another format: the same payment
+    again = advice((third, "300.00", "0", ""), (first, "119.00", "0", ""), (second, "200.00", "38.00", "x"))
+    again = replace(again, format="xlsx", payer="")
+    for repeated in (the_usual(invoices), again):
+        with unchanged(), pytest.raises(Duplicate) as refused:
+            apply_remittance(receipt_id=another.pk, advice=repeated, actor=clerk)
+        assert refused.value.field == "file"
+        assert refused.value.message == (
+            f"this remittance advice was applied before, to receipt {receipt.pk} on "
+            f"{datetime.now(UTC):%Y-%m-%d} by clerk; nothing is applied again"
+        )
+    # what differs in what was paid is another advice: applied as usual
+    other = advice((second, "38.00", "0", ""))
+    assert apply_remittance(receipt_id=another.pk, advice=other, actor=clerk).paid_total == Decimal("38.00")
+    all_ok()

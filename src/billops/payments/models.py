@@ -215,6 +215,25 @@ class Refund(models.Model):
         return f"refund {self.pk} of {self.amount} {self.currency}"
 
 
+class AppliedRemittance(models.Model):
+    """A remittance advice applied to a receipt, known by what it says was paid (`RemittanceAdvice.digest`):
+    the same advice again, the same file or its content in another format, is refused."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, related_name="remittances")
+    format = models.CharField(max_length=10)
+    payment_reference = models.CharField(max_length=100, blank=True)
+    rows = models.PositiveIntegerField()
+    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    applied_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-applied_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"remittance advice applied to receipt {self.receipt_id}"
+
+
 class StatementFile(models.Model):
     """A bank file imported once (by its SHA-256: the same file again, renamed or not, is not read twice)
     and what became of its lines: each line is posted, parked in the matching queue, or rejected with a

@@ -3,6 +3,8 @@ every parser returns, the error that refuses a file, and the checks every format
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -55,6 +57,21 @@ class RemittanceAdvice:
     @property
     def deduction_total(self) -> Decimal:
         return sum((line.deduction for line in self.lines), Decimal(0))
+
+    def digest(self) -> str:
+        """SHA-256 of what the advice says was paid: the payment's reference and each invoice's amount
+        paid and deduction, in invoice order. The same advice sent again, in this format or another, has
+        the same digest."""
+        lines = sorted(
+            (
+                invoice_key(line.invoice_number),
+                f"{line.amount_paid.normalize():f}",
+                f"{line.deduction.normalize():f}",
+            )
+            for line in self.lines
+        )
+        content = json.dumps([self.payment_reference.strip(), lines], separators=(",", ":"))
+        return hashlib.sha256(content.encode()).hexdigest()
 
     def place(self, line: RemittanceLine) -> str:
         """Where a line is in the file, as the messages name it: "row 3", or "segment 9 (RMR)"."""

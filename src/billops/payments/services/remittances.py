@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from billops.access.models import User
 from billops.access.permissions import require_permission
 from billops.audit.services import record_event
-from billops.core.errors import Conflict, CurrencyMismatch, InvalidAmount
+from billops.core.errors import Conflict, CurrencyMismatch, Duplicate, InvalidAmount
 from billops.invoicing.models import DocumentType, Invoice
-from billops.payments.models import Application, Receipt
+from billops.payments.models import Application, AppliedRemittance, Receipt
 from billops.payments.remittance import (
     MAX_FILE_BYTES,
     XLSX_MAGIC,
@@ -120,6 +120,8 @@ def apply_remittance(*, receipt_id: int, advice: RemittanceAdvice, actor: User) 
     require_permission(actor, "payments.apply")
     check_total(advice)
     receipt = locked_receipt(receipt_id)  # the customer, then the receipt, as apply_receipt locks them
+    digest = advice.digest()
+    _refuse_applied_before(digest)
     if receipt.status != Receipt.Status.POSTED:
         raise Conflict(
             f"receipt {receipt.pk} is {receipt.status}; nothing of it is applied", field="receipt_id"
@@ -171,6 +173,15 @@ def apply_remittance(*, receipt_id: int, advice: RemittanceAdvice, actor: User) 
         )
         for line, invoice, write_off in zip(advice.lines, invoices, write_offs, strict=True)
     ]
+    try:
+        with transaction.atomic():  # another clerk applying the same advice to another customer's receipt
+            AppliedRemittance.objects.create(
+                digest=digest, receipt=receipt, format=advice.format,
+                payment_reference=advice.payment_reference[:100], rows=len(advice.lines), applied_by=actor,
+            )  # fmt: skip
+    except IntegrityError:
+        _refuse_applied_before(digest)
+        raise
     record_event(
         actor=actor,
         action="receipt.remittance_applied",
@@ -178,6 +189,7 @@ def apply_remittance(*, receipt_id: int, advice: RemittanceAdvice, actor: User) 
         after={
             "format": advice.format,
             "payer": advice.payer,
+            "digest": digest,
             "payment_reference": advice.payment_reference,
             "rows": [row.audited() for row in rows],
             "deductions_written_off": shown(sum(write_offs, Decimal(0)), receipt),
@@ -188,6 +200,16 @@ def apply_remittance(*, receipt_id: int, advice: RemittanceAdvice, actor: User) 
         },
     )
     return RemittanceResult(receipt=receipt, rows=rows, applications=applications)
+
+
+def _refuse_applied_before(digest: str) -> None:
+    earlier = AppliedRemittance.objects.select_related("applied_by").filter(digest=digest).first()
+    if earlier is not None:
+        raise Duplicate(
+            f"this remittance advice was applied before, to receipt {earlier.receipt_id} on "
+            f"{earlier.applied_at:%Y-%m-%d} by {earlier.applied_by.username}; nothing is applied again",
+            field="file",
+        )
 
 
 def _tolerated(paid: Decimal, deduction: Decimal, invoice: Invoice) -> Decimal:
