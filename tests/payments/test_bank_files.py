@@ -260,3 +260,30 @@ def test_an_invoice_paid_twice_in_one_file_is_matched_once_and_the_second_paymen
     second = BankLine.objects.get(line=2)
     assert (second.status, second.reason) == ("parked", "no customer found")
     all_ok()
+
+
+def test_a_payer_name_like_one_customers_name_is_suggested_and_never_applied_by_itself(
+    book: dict[str, Any], clerk: User
+) -> None:
+    müller = make_customer(clerk, account_number="M-1", legal_name="Müller Handels GmbH")
+    make_customer(clerk, account_number="S-1", legal_name="Schmidt Bau AG")
+    make_customer(clerk, account_number="S-2", legal_name="Schmitt Bau AG")  # two alike: tells nothing
+    paid = invoice(müller, clerk, "100")  # 119.00
+    lines = [
+        line(1, "119.00", payer_name="MUELLER HANDELS"),  # the umlaut spelt out, legal form left out
+        line(2, "119.00", payer_name="Muller Handels GmbH"),  # the umlaut dropped
+        line(3, "50.00", payer_name="Schmit Bau"),  # like both Schmidt and Schmitt
+        line(4, "50.00", payer_name="Handels Meier"),  # shares a word only
+    ]
+    result = run(b"file-names", lines, clerk)
+    assert (result.posted, result.parked) == (0, 4)
+    rows = {row.line: row for row in BankLine.objects.all()}
+    for number in (1, 2):
+        best = rows[number].suggestions[0]
+        assert (best["customer"], best["score"], best["rule"]) == (
+            "M-1", 65, "customer by similar payer name, amount equal to one open invoice",
+        )  # fmt: skip
+        assert best["invoices"][0]["number"] == paid.number
+    assert rows[1].suggestions[0]["fields"] == {"similar payer name": "MUELLER HANDELS ~ Müller Handels GmbH"}
+    assert (rows[3].suggestions, rows[4].suggestions) == ([], [])
+    assert rows[3].reason == "no customer found"

@@ -5,7 +5,8 @@ Evidence, strongest first:
 - invoice numbers (or their RF creditor references) in the remittance text, the end-to-end id or the
   structured reference: the invoices named;
 - the payer's account, once a clerk confirmed it belongs to a customer; a customer's own RF reference
-  (the one on its statements); the payer's name equal to a customer's name (legal form left out);
+  (the one on its statements); the payer's name equal to a customer's name (legal form left out), or
+  else like one customer's name only (a typo, an umlaut spelt out or dropped);
 - the amount: exactly the open amount of the invoices named, of one open invoice of the customer, or of
   a combination of its oldest open invoices (a bounded search).
 
@@ -18,7 +19,9 @@ Evidence, strongest first:
 | invoices named, short by no more than the write-off tolerance: the rest written off | 90 |
 | invoices named, amount differs (a short or an overpayment) | 70 |
 | customer by name, amount equal to several open invoices | 70 |
-| customer known, the amount matches nothing: oldest first | 50 |
+| customer by a similar name (one customer only), amount equal to one open invoice | 65 |
+| customer by a similar name, one invoice net of its discount, or several invoices | 60, 55 |
+| customer known, the amount matches nothing: oldest first | 50 (similar name: 40) |
 
 A candidate scoring `AUTO_APPLY` or more is applied without a clerk; below it the line waits in the
 matching queue with its candidates as ranked suggestions. Every posted line keeps the candidate it was
@@ -29,11 +32,13 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from difflib import SequenceMatcher
 from typing import Any
 
 from billops.core.money import round_money
@@ -47,6 +52,11 @@ from billops.payments.services.tolerances import write_off_limit
 AUTO_APPLY = 90
 COMBINATION_POOL = 12  # the oldest open invoices a combination is looked for in…
 COMBINATION_SIZE = 4  # …of at most this many invoices
+# a customer known by its name, or by a name like it, scores lower than by its account or RF reference:
+# (one invoice's amount, one invoice net of its discount, several invoices)
+SCORES_BY_HOW = {"payer name": (80, 75, 70), "similar payer name": (65, 60, 55)}
+SIMILAR_NAME = 0.85  # how alike (difflib's ratio) a payer's name must be to a customer's to suggest it
+COMMON_WORD = 50  # a word in more customers' names than this does not narrow the search
 LEGAL_FORMS = frozenset(
     {"gmbh", "ag", "kg", "ltd", "limited", "llc", "inc", "plc", "sa", "sarl", "sas", "bv", "nv", "co", "corp",
      "company", "srl", "spa", "oy", "ab", "as", "aps", "se", "ug", "ohg", "eurl", "llp", "lp"}
@@ -113,6 +123,11 @@ def compact(text: str) -> str:
     return "".join(character for character in text.upper() if character.isalnum())
 
 
+def plain(text: str) -> str:
+    """Without accents, umlauts spelt as banks often drop them: "Müller" and "Muller" read alike."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def name_key(name: str) -> str:
     """A company name without case, punctuation and legal form: "ACME GmbH" and "Acme, gmbh." read alike."""
     return " ".join(word for word in _WORD.findall(name.lower()) if word not in LEGAL_FORMS)
@@ -149,13 +164,20 @@ class Matcher:
         )
         self.account_numbers: dict[int, str] = {}
         self.by_account_number: dict[str, int] = {}
+        self.names: dict[int, str] = {}  # as the customer is named, for the evidence
+        self.name_keys: dict[int, list[str]] = defaultdict(list)  # plain name keys, for similar names
+        self.by_word: dict[str, set[int]] = defaultdict(set)
         names: dict[str, set[int]] = defaultdict(set)
         for pk, account_number, legal_name, trading_name in customers:
             self.account_numbers[pk] = account_number
             self.by_account_number[compact(account_number)] = pk
+            self.names[pk] = legal_name
             for name in (legal_name, trading_name):
                 if name_key(name):
                     names[name_key(name)].add(pk)
+                    self.name_keys[pk].append(plain(name_key(name)))
+                    for word in plain(name_key(name)).split():
+                        self.by_word[word].add(pk)
         # a name two customers share tells nothing
         self.by_name = {key: next(iter(ids)) for key, ids in names.items() if len(ids) == 1}
 
@@ -214,7 +236,28 @@ class Matcher:
         customer_id = self.by_name.get(name_key(payer_name)) if payer_name else None
         if customer_id is not None:
             return customer_id, "payer name", payer_name
+        customer_id = self._similar_name(payer_name) if payer_name else None
+        if customer_id is not None:
+            return customer_id, "similar payer name", f"{payer_name} ~ {self.names[customer_id]}"
         return None
+
+    def _similar_name(self, payer_name: str) -> int | None:
+        """The one customer whose name reads like the payer's (a typo, an umlaut spelt out or dropped, a
+        word left out): among those sharing a word of 3 letters or more with it (not one in more than
+        COMMON_WORD customers' names: "Handels", "Services"), the only one at least SIMILAR_NAME alike; None when
+        none is, or two are."""
+        key = plain(name_key(payer_name))
+        sharing = {
+            pk
+            for word in key.split()
+            if len(word) >= 3 and len(self.by_word.get(word, ())) <= COMMON_WORD
+            for pk in self.by_word.get(word, ())
+        }
+        alike = [
+            pk for pk in sorted(sharing)
+            if any(SequenceMatcher(None, key, known).ratio() >= SIMILAR_NAME for known in self.name_keys[pk])
+        ]  # fmt: skip
+        return alike[0] if len(alike) == 1 else None
 
     # --- candidates --------------------------------------------------------------------------------
 
@@ -279,12 +322,13 @@ class Matcher:
 
     def _for_customer(self, known: tuple[int, str, str], amount: Decimal, on: date) -> list[Candidate]:
         customer_id, how, value = known
-        strong = how != "payer name"
+        # how sure the customer is: its account or reference, its name, a name like it
+        exact_score, net_score, several_score = SCORES_BY_HOW.get(how, (95, 90, 90))
         fields = {how: value}
         open_invoices = self.by_customer.get(customer_id, [])
         exact = f"customer by {how}, amount equal to one open invoice"
         found = [
-            Candidate(customer_id, 95 if strong else 80, exact, fields,
+            Candidate(customer_id, exact_score, exact, fields,
                       (Allocation(invoice.number, invoice.open_amount),))
             for invoice in open_invoices
             if invoice.open_amount == amount
@@ -292,7 +336,7 @@ class Matcher:
         if not found:  # one invoice paid net of its early-payment discount
             net = f"{exact} net of its early-payment discount"
             found = [
-                Candidate(customer_id, 90 if strong else 75, net, fields,
+                Candidate(customer_id, net_score, net, fields,
                           (Allocation(invoice.number, amount, invoice.discount(on)),))
                 for invoice in open_invoices
                 if invoice.discount(on) and invoice.open_amount - invoice.discount(on) == amount
@@ -302,13 +346,13 @@ class Matcher:
             if combination:
                 found.append(
                     Candidate(
-                        customer_id, 90 if strong else 70,
+                        customer_id, several_score,
                         f"customer by {how}, amount equal to {len(combination)} open invoices", fields,
                         tuple(Allocation(invoice.number, invoice.open_amount) for invoice in combination),
                     )
                 )  # fmt: skip
         oldest = f"customer by {how}; the amount matches no open invoices: oldest first"
-        found.append(Candidate(customer_id, 50, oldest, fields))
+        found.append(Candidate(customer_id, 40 if how == "similar payer name" else 50, oldest, fields))
         return found
 
 
