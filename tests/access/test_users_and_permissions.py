@@ -126,7 +126,8 @@ ALLOWED = {
         "ledger.manage_accounts", "ledger.post_manual_entry", "ledger.reverse_entry", "ledger.close_period",
         "ledger.reopen_period", "access.manage_own_tokens", *INVOICING, "invoicing.approve",
         "invoicing.override_credit_hold", "catalog.manage", "time.set_rates", "time.approve",
-        "payments.manage_bank_accounts", "payments.refund",
+        "payments.manage_bank_accounts", "payments.refund", "payments.set_tolerance",
+        "payments.write_off_above_tolerance",
     },
     Role.AUDITOR: set(),  # read-only: its API tokens come from the operator (`billops token`)
     Role.ADMIN: set(PERMISSIONS),
