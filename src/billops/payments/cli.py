@@ -43,7 +43,13 @@ def import_bank_statement(*, path: Path, username: str, format: str = "", bank_a
     sys.stdout.write(
         f"imported {path.name} ({file.format}, bank account {file.bank_account.code}): "
         f"{file.lines_read} lines, in {file.total_in:.2f} and out {file.total_out:.2f} {file.currency}; "
-        f"{result.posted} posted, {result.parked} in the matching queue, {result.rejected} rejected\n"
+        f"{result.posted} posted, {result.parked} in the matching queue, {result.rejected} rejected"
+        + (
+            f"; {result.earlier_posted} earlier lines of the queue posted, matched again"
+            if result.earlier_posted
+            else ""
+        )
+        + "\n"
     )
     return 0
 

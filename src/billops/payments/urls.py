@@ -16,6 +16,7 @@ urlpatterns = [
     path("receipts/<int:receipt_id>/refund/", views.refund_receipt, name="refund"),
     path("customers/<int:customer_id>/", views.customer_cash, name="customer"),
     path("queue/", views.queue_page, name="queue"),
+    path("queue/rematch/", views.rematch, name="rematch"),
     path("queue/<int:line_id>/resolve/", views.resolve_line, name="resolve_line"),
     path("queue/<int:line_id>/dismiss/", views.dismiss_line, name="dismiss_line"),
     path("queue/<int:line_id>/return/", views.return_line, name="return_line"),

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.conf import settings
@@ -32,8 +32,9 @@ from billops.audit.services import record_event
 from billops.core.db import insert_rows
 from billops.core.errors import CurrencyMismatch, InvalidInput
 from billops.payments.models import BankAccount, BankLine, StatementFile
-from billops.payments.services.line_posting import MatchedLine, post_lines
-from billops.payments.services.matching import AUTO_APPLY, Matcher
+from billops.payments.services.line_posting import MatchedLine, match_row, post_lines
+from billops.payments.services.matching import Matcher
+from billops.payments.services.queue import rematch_queue
 from billops.payments.statements import parse_file
 from billops.payments.statements.csvfile import CsvMapping
 from billops.payments.statements.parsed import ParsedStatement, StatementLine
@@ -49,6 +50,8 @@ class ImportResult:
     posted: int
     parked: int
     rejected: int
+    # lines of earlier files that waited in the queue and were posted after it, matched again
+    earlier_posted: int = 0
 
 
 def file_identity(data: bytes) -> str:
@@ -87,18 +90,6 @@ def _bank_account(statements: Sequence[ParsedStatement]) -> BankAccount:
                 field="file",
             )
     return bank
-
-
-def _texts(line: StatementLine) -> dict[str, str]:
-    """Where a payer writes what it pays for."""
-    return {
-        name: value
-        for name, value in (
-            ("remittance", line.remittance), ("creditor_reference", line.creditor_reference),
-            ("end_to_end_id", line.end_to_end_id),
-        )
-        if value
-    }  # fmt: skip
 
 
 def csv_mapping(bank: BankAccount) -> CsvMapping | None:
@@ -145,9 +136,17 @@ def import_bank_file(
     statements = parse_file(data, format=format, csv_mapping=mapping)
     if not statements:
         raise InvalidInput("the file holds no statement", field="file")
-    return import_statements(
+    result = import_statements(
         data=data, file_name=file_name, format=statements[0].format, statements=statements, actor=actor
     )
+    if result.already_imported:
+        return result
+    # what is open changed, and payers may be known now: the queue's earlier lines are matched again, in
+    # a transaction of their own (the file is imported whatever becomes of them)
+    posted, _ = rematch_queue(
+        actor=actor, bank_account_id=result.file.bank_account_id, except_file=result.file
+    )
+    return replace(result, earlier_posted=posted)
 
 
 @transaction.atomic(durable=True)
@@ -230,19 +229,7 @@ def _read_line(
         row.status = BankLine.Status.PARKED
         row.reason = "money out: a returned payment, a refund or a bank fee; a clerk decides"
     else:
-        candidates = matcher.candidates(
-            amount=line.amount, on=line.booked_on, payer_account=row.payer_account, payer_name=row.payer_name,
-            texts=_texts(line),
-        )  # fmt: skip
-        suggestions = [candidate.as_json(matcher.account_numbers) for candidate in candidates[:5]]
-        if candidates and candidates[0].score >= AUTO_APPLY and candidates[0].invoices:
-            best = candidates[0]
-            match = MatchedLine(row, best.customer_id, best.invoices)
-            matcher.take(best.invoices)  # not open any more to the file's later lines
-            row.status, row.evidence = BankLine.Status.POSTED, suggestions[0]
-        else:
-            row.status, row.suggestions = BankLine.Status.PARKED, suggestions
-            row.reason = "no customer found" if not candidates else "not sure enough to apply by itself"
+        match = match_row(row, matcher)
     if row.holds_reference:
         seen[row.bank_reference] = (file.file_name, row.line)
     return row, match

@@ -42,6 +42,7 @@ from billops.payments.services.applications import (
     lower_open_amount,
     new_applications,
 )
+from billops.payments.services.matching import AUTO_APPLY, Matcher
 from billops.payments.services.receipts import posted_event, receipt_posting, receipt_request, record_receipt
 
 
@@ -74,11 +75,35 @@ def post_line(row: BankLine, *, customer_id: int, allocations: Sequence[Allocati
 
 @dataclass(frozen=True, slots=True)
 class MatchedLine:
-    """A bank line (not yet written) and what its match applies it to: named invoices of one customer."""
+    """A bank line and what its match applies it to: named invoices of one customer."""
 
     row: BankLine
     customer_id: int
     allocations: Sequence[Allocation]
+
+
+def match_row(row: BankLine, matcher: Matcher) -> MatchedLine | None:
+    """Where a line of money in lands: the best candidate, when it scores AUTO_APPLY or more, posts it
+    (the row keeps it as its evidence, and the invoices are taken off the matcher for the lines after
+    it); otherwise it is parked with up to five candidates as ranked suggestions."""
+    texts = {
+        name: value
+        for name in ("remittance", "creditor_reference", "end_to_end_id")
+        if (value := getattr(row, name))
+    }  # where a payer writes what it pays for
+    candidates = matcher.candidates(
+        amount=row.amount, on=row.booked_on, payer_account=row.payer_account, payer_name=row.payer_name,
+        texts=texts,
+    )  # fmt: skip
+    suggestions = [candidate.as_json(matcher.account_numbers) for candidate in candidates[:5]]
+    if candidates and candidates[0].score >= AUTO_APPLY and candidates[0].invoices:
+        best = candidates[0]
+        matcher.take(best.invoices)  # not open any more to the lines after it
+        row.status, row.evidence, row.suggestions, row.reason = BankLine.Status.POSTED, suggestions[0], [], ""
+        return MatchedLine(row, best.customer_id, best.invoices)
+    row.status, row.suggestions = BankLine.Status.PARKED, suggestions
+    row.reason = "no customer found" if not candidates else "not sure enough to apply by itself"
+    return None
 
 
 class _Chunk:

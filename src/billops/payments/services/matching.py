@@ -244,8 +244,8 @@ class Matcher:
     def _similar_name(self, payer_name: str) -> int | None:
         """The one customer whose name reads like the payer's (a typo, an umlaut spelt out or dropped, a
         word left out): among those sharing a word of 3 letters or more with it (not one in more than
-        COMMON_WORD customers' names: "Handels", "Services"), the only one at least SIMILAR_NAME alike; None when
-        none is, or two are."""
+        COMMON_WORD customers' names: "Handels", "Services"), the only one at least SIMILAR_NAME alike;
+        None when none is, or two are."""
         key = plain(name_key(payer_name))
         sharing = {
             pk

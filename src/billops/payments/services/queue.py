@@ -9,6 +9,9 @@ one action.
 - `match_refund`: money out that is a refund already paid: the line records it; nothing is posted again.
 - `dismiss_line`: not a customer's payment (a bank fee, money out handled elsewhere): rejected with the
   clerk's reason, posted nowhere.
+- `rematch_queue`: every parked line of money in matched again against what is open and known now (after
+  each import, and on the clerk's request): a line the engine is now sure of is posted, the others get
+  fresh suggestions.
 """
 
 from __future__ import annotations
@@ -22,14 +25,72 @@ from django.utils import timezone
 from billops.access.models import User
 from billops.access.permissions import require_permission
 from billops.audit.services import record_event
+from billops.core.db import deadlock_as_conflict
 from billops.core.errors import Conflict, InvalidAmount, InvalidInput, NotFound
 from billops.core.money import round_money
 from billops.customers.selectors import get_customer
 from billops.ledger.selectors import posting_day
-from billops.payments.models import BankLine, PayerAccount, Refund
+from billops.payments.models import BankAccount, BankLine, PayerAccount, Refund, StatementFile
 from billops.payments.services.applications import Allocation, locked_receipt
-from billops.payments.services.line_posting import post_line
+from billops.payments.services.line_posting import match_row, post_line, post_lines
+from billops.payments.services.matching import Matcher
 from billops.payments.services.returns import return_receipt
+
+
+@deadlock_as_conflict
+@transaction.atomic(durable=True)
+def rematch_queue(
+    *, actor: User, bank_account_id: int | None = None, except_file: StatementFile | None = None
+) -> tuple[int, int]:
+    """Match the queue's money in again (of one bank account, or all), a bank account at a time; returns
+    (lines posted, lines whose suggestions changed)."""
+    require_permission(actor, "payments.apply")
+    posted = refreshed = 0
+    waiting = BankLine.objects.filter(status=BankLine.Status.PARKED, amount__gt=0)
+    if bank_account_id is not None:
+        waiting = waiting.filter(bank_account_id=bank_account_id)
+    for bank in BankAccount.objects.select_related("ledger_account").filter(
+        pk__in=waiting.values("bank_account_id")
+    ):
+        bank_posted, bank_refreshed = rematch_parked(bank=bank, actor=actor, except_file=except_file)
+        posted, refreshed = posted + bank_posted, refreshed + bank_refreshed
+    return posted, refreshed
+
+
+def rematch_parked(
+    *, bank: BankAccount, actor: User, except_file: StatementFile | None = None
+) -> tuple[int, int]:
+    """`rematch_queue` for one bank account (leaving out the lines of `except_file`, matched just now),
+    inside the caller's transaction; audited when it changed anything."""
+    parked = BankLine.objects.select_for_update().filter(
+        bank_account=bank, status=BankLine.Status.PARKED, amount__gt=0
+    )
+    if except_file is not None:
+        parked = parked.exclude(file=except_file)
+    rows = list(parked.order_by("booked_on", "pk"))
+    if not rows:
+        return 0, 0
+    matcher, now = Matcher(bank.currency), timezone.now()
+    matched, changed = [], []
+    for row in rows:
+        before = (row.suggestions, row.reason)
+        match = match_row(row, matcher)
+        if match is not None:
+            row.resolved_by, row.resolved_at = actor, now
+            matched.append(match)
+        if match is not None or (row.suggestions, row.reason) != before:
+            changed.append(row)
+    post_lines(matched, bank=bank, actor=actor)
+    BankLine.objects.bulk_update(
+        changed, ["status", "evidence", "suggestions", "reason", "receipt", "resolved_by", "resolved_at"]
+    )
+    if changed:
+        after = {
+            "posted": [match.row.pk for match in matched],
+            "suggestions_changed": len(changed) - len(matched),
+        }
+        record_event(actor=actor, action="bank_lines.rematched", target=bank, after=after)
+    return len(matched), len(changed) - len(matched)
 
 
 def _parked(line_id: int) -> BankLine:

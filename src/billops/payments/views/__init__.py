@@ -5,7 +5,14 @@ POST-redirect-GET (htmx redraws a queue line in place)."""
 from __future__ import annotations
 
 from billops.payments.views.files import file_detail, file_list, import_file
-from billops.payments.views.queue import dismiss_line, queue_page, refund_line, resolve_line, return_line
+from billops.payments.views.queue import (
+    dismiss_line,
+    queue_page,
+    refund_line,
+    rematch,
+    resolve_line,
+    return_line,
+)
 from billops.payments.views.receipts import (
     apply_receipt,
     customer_cash,
@@ -18,7 +25,21 @@ from billops.payments.views.receipts import (
 )
 
 __all__ = [
-    "apply_receipt", "customer_cash", "dismiss_line", "file_detail", "file_list", "import_file", "queue_page",
-    "receipt_detail", "receipt_list", "record_receipt", "refund_line", "refund_receipt", "resolve_line",
-    "return_line", "reverse_receipt", "unapply_application",
+    "apply_receipt",
+    "customer_cash",
+    "dismiss_line",
+    "file_detail",
+    "file_list",
+    "import_file",
+    "queue_page",
+    "receipt_detail",
+    "receipt_list",
+    "record_receipt",
+    "refund_line",
+    "refund_receipt",
+    "rematch",
+    "resolve_line",
+    "return_line",
+    "reverse_receipt",
+    "unapply_application",
 ]  # fmt: skip

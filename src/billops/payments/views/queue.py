@@ -293,3 +293,17 @@ def refund_line(request: HttpRequest, line_id: int) -> HttpResponse:
     return _after(
         request, line_id, f"Line {line.line} of {line.file.file_name}: refund {line.refund_id} booked."
     )
+
+
+@login_required
+@require_POST
+def rematch(request: HttpRequest) -> HttpResponse:
+    """Match the whole queue again: lines the engine is sure of now are posted, the rest re-suggested."""
+    try:
+        posted, refreshed = queue.rematch_queue(actor=actor(request))
+    except DomainError as exc:
+        return _queue_page(request, 403 if isinstance(exc, PermissionDenied) else 200, error=exc)
+    messages.success(
+        request, f"Matched the queue again: {posted} lines posted, {refreshed} with new suggestions."
+    )
+    return redirect(reverse("payments:queue"))
