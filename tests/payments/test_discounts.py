@@ -14,7 +14,9 @@ import pytest
 from billops.access.models import Role, User
 from billops.access.services import set_business_date
 from billops.core.errors import InvalidAmount
+from billops.core.money import Money
 from billops.customers.models import Customer
+from billops.customers.validation import AddressData
 from billops.invoicing.models import Invoice
 from billops.invoicing.services.lines import LineData
 from billops.invoicing.services.workflow import invoice_now
@@ -66,19 +68,26 @@ def test_paid_net_of_the_discount_inside_its_window_the_invoice_is_settled(
     )  # fmt: skip
     invoice.refresh_from_db()
     assert (invoice.status, invoice.open_amount) == ("paid", Decimal(0))
-    assert (application.amount, application.discount) == (Decimal("1166.20"), Decimal("23.80"))
+    assert (application.amount, application.discount, application.discount_vat) == (
+        Decimal("1166.20"), Decimal("23.80"), Decimal("3.80"),
+    )  # fmt: skip
+    # the discount lowers what the VAT is due on: 23.80 is 20.00 net and 3.80 of VAT (19 %)
     assert entry_lines(application.journal_entry_id) == [
         ("2100", Decimal("1166.20"), Decimal(0)),
         ("1200", Decimal(0), Decimal("1166.20")),
-        ("4900", Decimal("23.80"), Decimal(0)),
-        ("1200", Decimal(0), Decimal("23.80")),
+        ("4900", Decimal("20.00"), Decimal(0)),
+        ("1200", Decimal(0), Decimal("20.00")),
+        ("2200", Decimal("3.80"), Decimal(0)),
+        ("1200", Decimal(0), Decimal("3.80")),
     ]
     all_ok()
     # taken back: the invoice is open for its whole total again, the discount reversed
     back = unapply_application(application_id=application.pk, reason="wrong invoice", actor=clerk)
     invoice.refresh_from_db()
     assert (invoice.status, invoice.open_amount) == ("issued", Decimal("1190.00"))
-    assert ("4900", Decimal(0), Decimal("23.80")) in entry_lines(back.unapply_entry_id)
+    taken_back = entry_lines(back.unapply_entry_id)
+    assert ("4900", Decimal(0), Decimal("20.00")) in taken_back
+    assert ("2200", Decimal(0), Decimal("3.80")) in taken_back
     all_ok()
 
 
@@ -121,7 +130,8 @@ def test_the_engine_recognises_a_payment_net_of_the_discount_and_a_return_takes_
     assert entry_lines(reversed_.reversal_entry_id) == [
         ("1200", Decimal("1190.00"), Decimal(0)),
         ("1100", Decimal(0), Decimal("1166.20")),
-        ("4900", Decimal(0), Decimal("23.80")),
+        ("4900", Decimal(0), Decimal("20.00")),
+        ("2200", Decimal(0), Decimal("3.80")),  # the VAT taken off with the discount is owed again
     ]
     all_ok()
 
@@ -138,3 +148,29 @@ def test_a_part_paid_invoice_offers_no_discount(invoice: Invoice, clerk: User) -
             allocations=[Allocation(invoice.number or "", Decimal("1066.20"), Decimal("23.80"))],
         )  # fmt: skip
     assert Customer.objects.get().terms.code == "2/10NET30"
+
+
+def test_a_discount_on_us_sales_tax_leaves_the_tax_as_it_was_charged(
+    invoice: Invoice, clerk: User, supervisor: User
+) -> None:
+    create_bank_account(code="MAIN-USD", name="Main USD", currency="USD", number="US12BANK0000000001",
+                        actor=supervisor)  # fmt: skip
+    address = AddressData(kind="billing", lines="1 Market St", city="San Francisco", country="US",
+                          postal_code="94103", region="CA")  # fmt: skip
+    buyer = make_customer(clerk, account_number="US-1", currency="USD", country="US", terms="2/10NET30",
+                          addresses=[address])  # fmt: skip
+    sold = invoice_now(
+        customer_id=buyer.pk, actor=clerk, issued_on=ISSUED,
+        lines=[LineData(quantity="10", description="Service", unit_price="100", tax_code="US-SALES")],
+    )  # fmt: skip
+    assert sold.tax_total == Decimal("86.25")  # 7.25 % + 1.375 %: 1 086.25
+    paid = Money(Decimal("1064.52"), "USD")
+    receipt = post_receipt(customer_id=buyer.pk, bank_account="MAIN-USD", method="ach", amount=paid,
+                           actor=clerk, received_on=date(2026, 5, 11))  # fmt: skip
+    [application] = apply_receipt(
+        receipt_id=receipt.pk, actor=clerk, applied_on=date(2026, 5, 11),
+        allocations=[Allocation(sold.number or "", Decimal("1064.52"), Decimal("21.73"))],
+    )  # fmt: skip
+    assert (application.discount, application.discount_vat) == (Decimal("21.73"), Decimal(0))
+    assert ("4900", Decimal("21.73"), Decimal(0)) in entry_lines(application.journal_entry_id)
+    all_ok()

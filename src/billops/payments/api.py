@@ -102,6 +102,7 @@ class ApplicationOut(Schema):
     item: str  # the invoice number, or "opening balance <reference>"
     amount: AmountOut
     discount: AmountOut  # the early-payment discount taken with it
+    discount_vat: AmountOut  # the VAT in that discount, taken off the VAT owed
     written_off: AmountOut  # what the payment left short, written off to close the invoice
     applied_on: date
     unapplied_on: date | None
@@ -120,6 +121,10 @@ class ApplicationOut(Schema):
     @staticmethod
     def resolve_discount(obj: Application) -> Decimal:
         return _amount(obj.discount, obj.currency)
+
+    @staticmethod
+    def resolve_discount_vat(obj: Application) -> Decimal:
+        return _amount(obj.discount_vat, obj.currency)
 
     @staticmethod
     def resolve_written_off(obj: Application) -> Decimal:

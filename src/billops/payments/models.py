@@ -120,6 +120,7 @@ class Application(models.Model):
     amount = AmountField()  # the cash applied
     discount = AmountField(default=0)  # the early-payment discount taken with it, off the same invoice
     written_off = AmountField(default=0)  # what the payment left short, written off to close the invoice
+    discount_vat = AmountField(default=0)  # the VAT in the discount, taken off the VAT owed
     applied_on = models.DateField()
     journal_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -139,6 +140,10 @@ class Application(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="application_amount_positive"),
             models.CheckConstraint(
                 condition=Q(discount__gte=0, written_off__gte=0), name="application_deductions_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_vat__gte=0, discount_vat__lte=F("discount")),
+                name="application_discount_vat_within_discount",
             ),
             models.CheckConstraint(
                 condition=Q(invoice__isnull=False, opening_balance__isnull=True)

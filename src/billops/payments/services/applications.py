@@ -23,6 +23,7 @@ from billops.access import clock
 from billops.access.models import User
 from billops.access.permissions import can, require_permission
 from billops.audit.services import EventData, record_event, record_events
+from billops.catalog.models import TaxCode
 from billops.core.errors import (
     Conflict,
     CurrencyMismatch,
@@ -36,7 +37,7 @@ from billops.customers.models import OpeningBalance
 from billops.customers.selectors import get_customer
 from billops.invoicing.models import DocumentType, Invoice, InvoiceStatus
 from billops.invoicing.services.corrections import settlement_status
-from billops.ledger.accounts import DISCOUNTS, PAYMENT_DIFFERENCES, RECEIVABLES, UNAPPLIED_CASH
+from billops.ledger.accounts import DISCOUNTS, PAYMENT_DIFFERENCES, RECEIVABLES, TAX_PAYABLE, UNAPPLIED_CASH
 from billops.ledger.posting import Line, credit, debit, opposite, post_entry
 from billops.payments.models import Application, Receipt
 from billops.payments.selectors import tolerance_for
@@ -60,12 +61,14 @@ class Allocation:
 
 @dataclass(slots=True)
 class Applied:
-    """One item a receipt pays: the cash applied, the discount allowed and the shortfall written off."""
+    """One item a receipt pays: the cash applied, the discount allowed (and the VAT in it) and the
+    shortfall written off."""
 
     item: OpenItem
     amount: Decimal
     discount: Decimal = Decimal(0)
     written_off: Decimal = Decimal(0)
+    discount_vat: Decimal = Decimal(0)
 
     @property
     def settled(self) -> Decimal:
@@ -81,6 +84,22 @@ def discount_offered(
     if not percent or until is None or on > until or open_amount != total:
         return Decimal(0)
     return round_money(total * percent / 100, currency).amount
+
+
+def discount_vat(invoice: Invoice, discount: Decimal) -> Decimal:
+    """The VAT in an early-payment discount: the invoice's VAT in proportion to the discount, since a
+    discount taken lowers what the VAT is due on (US sales tax is left as it was charged)."""
+    if not discount:
+        return Decimal(0)
+    vat = sum(
+        (
+            tax.tax
+            for tax in invoice.taxes.select_related("tax_code")
+            if tax.tax_code.kind != TaxCode.Kind.SALES_TAX
+        ),
+        Decimal(0),
+    )
+    return round_money(Money(discount * vat / invoice.total, invoice.currency)).amount
 
 
 def early_discount(invoice: Invoice, on: date) -> Decimal:
@@ -193,7 +212,7 @@ def choose(
                 f"{invoice.number} would take {amount}",
                 field=field,
             )
-        chosen.append(Applied(invoice, amount, discount, written_off))
+        chosen.append(Applied(invoice, amount, discount, written_off, discount_vat(invoice, discount)))
         left -= amount
     return chosen
 
@@ -318,7 +337,8 @@ def application_posting(receipt: Receipt, chosen: Chosen) -> tuple[list[Line], s
         label = _label(applied.item)
         for account, amount, memo in (
             (UNAPPLIED_CASH, applied.amount, label),
-            (DISCOUNTS, applied.discount, f"early-payment discount {label}"),
+            (DISCOUNTS, applied.discount - applied.discount_vat, f"early-payment discount {label}"),
+            (TAX_PAYABLE, applied.discount_vat, f"VAT in the early-payment discount {label}"),
             (PAYMENT_DIFFERENCES, applied.written_off, f"short payment written off {label}"),
         ):
             if amount:
@@ -339,6 +359,7 @@ def new_applications(
         Application(
             receipt=receipt, customer_id=receipt.customer_id, currency=receipt.currency,
             amount=applied.amount, discount=applied.discount, written_off=applied.written_off,
+            discount_vat=applied.discount_vat,
             applied_on=applied_on, journal_entry_id=entry_id, created_by=actor, **_target(applied.item),
         )
         for applied in chosen
@@ -389,7 +410,9 @@ def unapply_application(
         item = OpeningBalance.objects.select_for_update().get(pk=application.opening_balance_id or 0)
     label = _label(item)
     # the discount and the write-off taken with it are taken back too
-    applied = Applied(item, application.amount, application.discount, application.written_off)
+    applied = Applied(
+        item, application.amount, application.discount, application.written_off, application.discount_vat
+    )
     lines, _ = application_posting(receipt, [applied])
     entry = post_entry(
         on=on,

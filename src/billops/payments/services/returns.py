@@ -25,7 +25,7 @@ from billops.core.errors import Conflict, CurrencyMismatch, InvalidAmount, Inval
 from billops.core.money import Money, Rounding, round_money
 from billops.customers.models import OpeningBalance
 from billops.invoicing.models import Invoice
-from billops.ledger.accounts import DISCOUNTS, PAYMENT_DIFFERENCES, RECEIVABLES, UNAPPLIED_CASH
+from billops.ledger.accounts import DISCOUNTS, PAYMENT_DIFFERENCES, RECEIVABLES, TAX_PAYABLE, UNAPPLIED_CASH
 from billops.ledger.posting import Line, credit, debit, post_entry
 from billops.payments.models import Application, Receipt, Refund
 from billops.payments.selectors import get_bank_account
@@ -51,6 +51,7 @@ def reversal_lines(receipt: Receipt, active: Sequence[Application]) -> list[Line
     along) and the cash it still held, against the bank, the discounts allowed and payment differences."""
     customer, currency = receipt.customer_id, receipt.currency
     discounts = sum((application.discount for application in active), Decimal(0))
+    vat = sum((application.discount_vat for application in active), Decimal(0))
     written_off = sum((application.written_off for application in active), Decimal(0))
     settled = sum((application.amount for application in active), Decimal(0)) + discounts + written_off
     lines = []
@@ -60,8 +61,10 @@ def reversal_lines(receipt: Receipt, active: Sequence[Application]) -> list[Line
         lines.append(debit(UNAPPLIED_CASH, Money(receipt.unapplied_amount, currency), customer_id=customer))
     lines.append(credit(receipt.bank_account.ledger_account, Money(receipt.amount, currency)))
     # a discount, or a shortfall written off, is granted for paying: with the payment gone, so are they
-    if discounts:
-        lines.append(credit(DISCOUNTS, Money(discounts, currency)))
+    if discounts - vat:
+        lines.append(credit(DISCOUNTS, Money(discounts - vat, currency)))
+    if vat:  # the VAT taken off with the discount is owed again
+        lines.append(credit(TAX_PAYABLE, Money(vat, currency)))
     if written_off:
         lines.append(credit(PAYMENT_DIFFERENCES, Money(written_off, currency)))
     return lines

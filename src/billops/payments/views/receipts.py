@@ -136,6 +136,7 @@ class ApplicationRow:
             (label, Shown.of(amount, application.currency))
             for label, amount in (
                 ("discount", application.discount),
+                ("of which VAT", application.discount_vat),
                 ("written off", application.written_off),
             )
             if amount
