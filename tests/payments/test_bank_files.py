@@ -28,7 +28,7 @@ from billops.payments.services.queue import dismiss_line, resolve_line
 from billops.payments.services.receipts import create_bank_account
 from billops.payments.statements.parsed import ParsedStatement, StatementLine
 from tests.invoicing.factories import make_customer
-from tests.payments.books import all_ok
+from tests.payments.books import all_ok, unchanged
 
 pytestmark = pytest.mark.django_db
 
@@ -287,3 +287,18 @@ def test_a_payer_name_like_one_customers_name_is_suggested_and_never_applied_by_
     assert rows[1].suggestions[0]["fields"] == {"similar payer name": "MUELLER HANDELS ~ Müller Handels GmbH"}
     assert (rows[3].suggestions, rows[4].suggestions) == ([], [])
     assert rows[3].reason == "no customer found"
+
+
+def test_a_matched_line_that_cannot_be_posted_refuses_the_file_naming_the_line(
+    book: dict[str, Any], clerk: User
+) -> None:
+    inv = book["invoices"]
+    lines = [
+        line(1, "119.00", remittance=f"Invoice {inv['A1'].number}"),
+        line(2, "238.00", booked_on=date(2026, 5, 21), remittance=f"Invoice {inv['B1'].number}"),  # tomorrow
+    ]
+    with unchanged(), pytest.raises(InvalidInput) as refused:
+        run(b"file-future", lines, clerk)
+    assert (refused.value.field, refused.value.message) == (
+        "file", "line 2: a receipt cannot be dated after today (2026-05-20)",
+    )  # fmt: skip

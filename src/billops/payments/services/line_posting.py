@@ -13,15 +13,15 @@ of 80 000 lines would otherwise run some 24 statements a line.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 
 from billops.access.models import User
 from billops.access.permissions import require_permission
 from billops.audit.services import EventData, record_events
 from billops.core.db import insert_rows, reserve_ids, update_rows
-from billops.core.errors import NotFound
+from billops.core.errors import DomainError, NotFound
 from billops.core.memo import reference_data_cached
 from billops.core.money import Money
 from billops.customers.models import Customer
@@ -146,53 +146,80 @@ def post_lines(matched: Sequence[MatchedLine], *, bank: BankAccount, actor: User
         _post(matched, bank, actor)
 
 
+@dataclass
+class _Rows:
+    """What a chunk's lines post, gathered to be written with one insert per table."""
+
+    receipts: list[Receipt] = field(default_factory=list)
+    applications: list[Application] = field(default_factory=list)
+    entries: dict[date, list[tuple[JournalEntry, list[JournalLine]]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    settled: dict[int, OpenItem] = field(default_factory=dict)  # the items paid, by id
+    events: list[EventData] = field(default_factory=list)
+
+
 def _post(matched: Sequence[MatchedLine], bank: BankAccount, actor: User) -> None:
     chunk = _Chunk(matched)
     receipt_ids = reserve_ids(Receipt, len(matched))
     entry_ids = iter(reserve_ids(JournalEntry, 2 * len(matched)))
-    receipts: list[Receipt] = []
-    applications: list[Application] = []
-    entries: dict[date, list[tuple[JournalEntry, list[JournalLine]]]] = defaultdict(list)
-    settled: dict[int, OpenItem] = {}
-    events: list[EventData] = []
+    rows = _Rows()
     for line, receipt_id in zip(matched, receipt_ids, strict=True):
-        row, customer = line.row, chunk.customers[line.customer_id]
-        on = chunk.days[row.booked_on]
-        request = receipt_request(
-            customer=customer, bank=bank, method=method_of(row.bank_code),
-            amount=Money(row.amount, row.currency), received_on=row.booked_on, payer_name=row.payer_name,
-        )  # fmt: skip
-        receipt = Receipt(
-            pk=receipt_id, customer=customer, unapplied_amount=request["amount"], created_by=actor,
-            journal_entry_id=next(entry_ids), **request,
-        )  # fmt: skip
-        lines, memo = receipt_posting(receipt, customer, bank)
-        entries[on].append(
-            build_entry(
-                on=on, lines=lines, memo=memo, source=receipt, actor=actor, period=chunk.periods[on],
-                entry_id=receipt.journal_entry_id,
-            )
-        )  # fmt: skip
-        events.append(posted_event(receipt, customer, bank, request))
-        chosen = choose(receipt, line.allocations, on, chunk.invoices[customer.pk], actor)
-        lines, memo = application_posting(receipt, chosen)
-        applied_id = next(entry_ids)
-        entries[on].append(
-            build_entry(
-                on=on, lines=lines, memo=memo, source=receipt, actor=actor, period=chunk.periods[on],
-                entry_id=applied_id,
-            )
-        )  # fmt: skip
-        for applied in chosen:
-            lower_open_amount(applied.item, applied.settled)
-            settled[applied.item.pk] = applied.item
-        applications += new_applications(receipt, chosen, applied_on=on, entry_id=applied_id, actor=actor)
-        events.append(applied_event(receipt, chosen, applied_id, how="chosen"))
-        row.receipt = receipt
-        receipts.append(receipt)
-    insert_rows(receipts)
-    for on, day_entries in entries.items():
+        try:
+            _post_line(line, receipt_id, entry_ids, chunk, bank, actor, rows)
+        except DomainError as exc:  # refuses the file: say which line
+            exc.message, exc.field = f"line {line.row.line}: {exc.message}", "file"
+            exc.args = (exc.message,)
+            raise
+    insert_rows(rows.receipts)
+    for on, day_entries in rows.entries.items():
         write_entries(on, day_entries)
-    insert_rows(applications)
-    update_rows(list(settled.values()), ["open_amount", "status"])
-    record_events(actor=actor, events=events)
+    insert_rows(rows.applications)
+    update_rows(list(rows.settled.values()), ["open_amount", "status"])
+    record_events(actor=actor, events=rows.events)
+
+
+def _post_line(
+    line: MatchedLine,
+    receipt_id: int,
+    entry_ids: Iterator[int],
+    chunk: _Chunk,
+    bank: BankAccount,
+    actor: User,
+    rows: _Rows,
+) -> None:
+    """One line's receipt and its entry, its application and its entry, its events, gathered in `rows`."""
+    row, customer = line.row, chunk.customers[line.customer_id]
+    on = chunk.days[row.booked_on]
+    request = receipt_request(
+        customer=customer, bank=bank, method=method_of(row.bank_code),
+        amount=Money(row.amount, row.currency), received_on=row.booked_on, payer_name=row.payer_name,
+    )  # fmt: skip
+    receipt = Receipt(
+        pk=receipt_id, customer=customer, unapplied_amount=request["amount"], created_by=actor,
+        journal_entry_id=next(entry_ids), **request,
+    )  # fmt: skip
+    lines, memo = receipt_posting(receipt, customer, bank)
+    rows.entries[on].append(
+        build_entry(
+            on=on, lines=lines, memo=memo, source=receipt, actor=actor, period=chunk.periods[on],
+            entry_id=receipt.journal_entry_id,
+        )
+    )  # fmt: skip
+    rows.events.append(posted_event(receipt, customer, bank, request))
+    chosen = choose(receipt, line.allocations, on, chunk.invoices[customer.pk], actor)
+    lines, memo = application_posting(receipt, chosen)
+    applied_id = next(entry_ids)
+    rows.entries[on].append(
+        build_entry(
+            on=on, lines=lines, memo=memo, source=receipt, actor=actor, period=chunk.periods[on],
+            entry_id=applied_id,
+        )
+    )  # fmt: skip
+    for applied in chosen:
+        lower_open_amount(applied.item, applied.settled)
+        rows.settled[applied.item.pk] = applied.item
+    rows.applications += new_applications(receipt, chosen, applied_on=on, entry_id=applied_id, actor=actor)
+    rows.events.append(applied_event(receipt, chosen, applied_id, how="chosen"))
+    row.receipt = receipt
+    rows.receipts.append(receipt)
