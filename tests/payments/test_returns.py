@@ -10,22 +10,35 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.urls import reverse
 
 from billops.access.models import Role, User
 from billops.access.services import set_business_date
 from billops.audit.models import AuditEvent
-from billops.core.errors import Conflict, CurrencyMismatch, InvalidAmount, InvalidInput, PermissionDenied
+from billops.catalog.models import Product, TaxCode
+from billops.core.errors import (
+    Conflict,
+    CurrencyMismatch,
+    InvalidAmount,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 from billops.core.money import Money
+from billops.customers.models import Customer
 from billops.invoicing.models import Invoice
 from billops.invoicing.services.lines import LineData
 from billops.invoicing.services.workflow import invoice_now
+from billops.ledger.accounts import REVENUE, control_account
 from billops.ledger.models import JournalEntry, JournalLine
-from billops.payments.models import Application, BankLine
+from billops.payments.models import Application, BankLine, Receipt
 from billops.payments.services.applications import apply_receipt
 from billops.payments.services.bank_files import import_statements
 from billops.payments.services.queue import match_refund, resolve_return
 from billops.payments.services.receipts import create_bank_account, post_receipt
-from billops.payments.services.returns import refund_receipt, reverse_receipt
+from billops.payments.services.returns import fee_charged, refund_receipt, reverse_receipt
 from billops.payments.statements.parsed import ParsedStatement, StatementLine
 from tests.invoicing.factories import make_customer
 from tests.payments.books import all_ok, eur, unchanged
@@ -178,3 +191,81 @@ def test_a_refund_of_another_amount_is_not_matched(
     with pytest.raises(InvalidAmount, match=rf"is 43\.00 out, refund {refund.pk} is 40\.00"):
         match_refund(line_id=BankLine.objects.get().pk, refund_id=refund.pk, actor=clerk)
     assert BankLine.objects.get().status == "parked"
+
+
+def return_fee_product() -> None:
+    """The catalog's RETURN-FEE: exempt, to revenue (set up by a supervisor in the catalog)."""
+    Product.objects.create(
+        code="RETURN-FEE", name="Returned payment fee", unit="each", revenue_account=control_account(REVENUE),
+        tax_code=TaxCode.objects.get(code="EXEMPT"), description="Returned payment fee",
+    )  # fmt: skip
+
+
+def test_a_returned_payment_charges_its_fee_on_an_invoice_of_its_own(
+    paid: dict[str, Any], clerk: User
+) -> None:
+    receipt, customer = paid["receipt"], paid["customer"]
+    with unchanged(), pytest.raises(NotFound, match="there is no active product RETURN-FEE") as missing:
+        reverse_receipt(receipt_id=receipt.pk, return_code="AM04", actor=clerk, fee=Decimal("15.00"))
+    assert missing.value.field == "fee"
+    return_fee_product()
+    for fee, message in (("-5", "a return fee is more than zero, not -5.00"),
+                         ("15.001", "more decimal places than EUR allows")):  # fmt: skip
+        with unchanged(), pytest.raises(InvalidAmount, match=message) as refused:
+            reverse_receipt(receipt_id=receipt.pk, return_code="AM04", actor=clerk, fee=Decimal(fee))
+        assert refused.value.field == "fee"
+    reversed_ = reverse_receipt(receipt_id=receipt.pk, return_code="AM04", actor=clerk, fee=Decimal("15.00"))
+    fee = reversed_.return_fee_invoice
+    assert fee is not None and fee.number and (fee.status, fee.customer_id) == ("issued", customer.pk)
+    assert (fee.total, fee.open_amount, fee.issued_on) == (
+        Decimal("15.00"),
+        Decimal("15.00"),
+        date(2026, 5, 20),
+    )
+    assert [line.description for line in fee.lines.all()] == [
+        f"Returned payment: receipt {receipt.pk} of 2026-05-10, AM04 insufficient funds"
+    ]
+    assert fee_charged(reversed_) == f" A fee of 15.00 EUR is charged on {fee.number}."
+    event = AuditEvent.objects.get(action="receipt.reversed")
+    assert event.after["fee_invoice"] == fee.pk
+    all_ok()
+
+
+def test_a_fee_that_needs_approval_is_left_a_draft_and_the_return_goes_through(
+    paid: dict[str, Any], clerk: User
+) -> None:
+    return_fee_product()
+    Customer.objects.filter(pk=paid["customer"].pk).update(invoice_approval_required=True)
+    reversed_ = reverse_receipt(
+        receipt_id=paid["receipt"].pk, return_code="R01", actor=clerk, fee=Decimal("9.50")
+    )
+    fee = reversed_.return_fee_invoice
+    assert reversed_.status == "reversed"
+    assert fee is not None and (fee.status, fee.number, fee.total) == ("draft", None, Decimal("9.50"))
+    assert (
+        fee_charged(reversed_)
+        == f" The fee is left as draft invoice {fee.pk} for review before it is issued."
+    )
+    all_ok()
+
+
+def test_the_receipt_page_reverses_with_a_fee_and_says_where_it_is_charged(
+    paid: dict[str, Any], clerk: User
+) -> None:
+    return_fee_product()
+    client = Client()
+    client.force_login(clerk)
+    receipt = paid["receipt"]
+    url = reverse("payments:reverse", args=[receipt.pk])
+    bad = client.post(url, {"return_code": "AM04", "fee": "abc"})
+    assert bad.status_code == 200 and "fee" in bad.content.decode()
+    assert Receipt.objects.get(pk=receipt.pk).status == "posted"
+    response = client.post(url, {"return_code": "AM04", "fee": "12.50"})
+    assert response.status_code == 302
+    fee = Receipt.objects.get(pk=receipt.pk).return_fee_invoice
+    assert fee is not None and fee.total == Decimal("12.50")
+    assert [str(message) for message in get_messages(response.wsgi_request)] == [
+        f"Receipt {receipt.pk} reversed (AM04): what it paid is open again. A fee of 12.50 EUR is charged on "
+        f"{fee.number}."
+    ]
+    all_ok()

@@ -7,7 +7,8 @@ month: most name the invoice (in the remittance text or as its RF reference), so
 name or account, some pay short (a bank fee taken off: written off within the EUR and GBP write-off
 tolerances), a few cannot be told apart. The import applies what it is sure of; the
 clerk resolves most of the rest by their top suggestion (their account is remembered), dismisses the
-bank's fees, reverses the odd returned direct debit, and the supervisor refunds some overpayments.
+bank's fees, reverses the odd returned direct debit (charging a EUR customer a fee for it), and the
+supervisor refunds some overpayments.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from decimal import Decimal
 from stdnum import iban
 
 from billops.access.models import User
+from billops.catalog.services.products import create_product
 from billops.core.money import Money
 from billops.customers.models import Customer
 from billops.invoicing.models import Invoice, InvoiceStatus
@@ -30,7 +32,7 @@ from billops.payments.services.bank_files import csv_mapping, import_bank_file, 
 from billops.payments.services.matching import allocations_of
 from billops.payments.services.queue import dismiss_line, match_refund, resolve_line, resolve_return
 from billops.payments.services.receipts import create_bank_account
-from billops.payments.services.returns import refund_receipt
+from billops.payments.services.returns import RETURN_FEE_PRODUCT, refund_receipt
 from billops.payments.services.tolerances import set_write_off_tolerance
 from billops.payments.statements.bai import write_bai2
 from billops.payments.statements.camt import write_camt053
@@ -52,6 +54,7 @@ GBP_LAYOUT = {
     "remittance": "Reference", "date_format": "%d/%m/%Y",
 }  # fmt: skip
 OPENING = Decimal("25000.00")
+RETURN_FEE = Decimal("5.00")  # charged to a customer whose EUR direct debit came back
 BANK_FEE = Decimal("0.90")  # what a payer's bank takes off now and then: 1 % of an invoice of 90.00
 
 
@@ -91,6 +94,10 @@ class DemoCash:
             )  # fmt: skip
             self.banks[code] = (bank, format)
             self.balances[code] = OPENING
+        create_product(
+            code=RETURN_FEE_PRODUCT, name="Returned payment fee", unit="each", tax_code="VAT-EXEMPT",
+            revenue_account="4000", description="Fee for a returned payment", actor=supervisor,
+        )  # fmt: skip
         for currency in ("EUR", "GBP"):  # CHF and USD have none: their short payments wait for a clerk
             set_write_off_tolerance(currency=currency, max_amount="5.00", max_percent="1", actor=supervisor)
         gbp = set_csv_layout(bank_account="MAIN-GBP", layout=GBP_LAYOUT, actor=supervisor)
@@ -239,7 +246,10 @@ class DemoCash:
         ):
             remittance = line.remittance
             if remittance.startswith("RETURN") and (receipt_id := int(remittance.split()[-1].split(":")[1])):
-                resolve_return(line_id=line.pk, receipt_id=receipt_id, return_code="AM04", actor=self.clerk)
+                currency = Receipt.objects.values_list("currency", flat=True).get(pk=receipt_id)
+                fee = RETURN_FEE if currency == "EUR" else None
+                resolve_return(line_id=line.pk, receipt_id=receipt_id, return_code="AM04", actor=self.clerk,
+                               fee=fee)  # fmt: skip
                 self.figures.reversals += 1
             elif remittance.startswith("REFUND"):
                 match_refund(

@@ -241,6 +241,10 @@ class ReturnForm(ServiceForm):
         "Return reason", [(code, f"{code}: {text}") for code, text in sorted(RETURN_CODES.items())]
     )
     reason = text_field("Note (optional)", maxlength=300, autocomplete="off")
+    fee = number_field("Fee to charge (optional)", placeholder="none")
+
+    def fee_amount(self) -> Decimal | None:
+        return optional_decimal(self.text("fee"), field="fee")
 
 
 class RefundForm(ServiceForm):

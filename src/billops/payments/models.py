@@ -79,6 +79,10 @@ class Receipt(models.Model):
     reversed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # the fee charged to the customer for the returned payment: an invoice of its own
+    return_fee_invoice = models.ForeignKey(
+        "invoicing.Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-received_on", "-id"]

@@ -198,6 +198,21 @@ def create_draft(
     """Start an invoice for a customer, with its lines if given; priced and taxed as of its date."""
     require_permission(actor, "invoicing.edit_drafts")
     customer = get_customer(customer_id, for_update=True)
+    return start_draft(
+        customer=customer, actor=actor, entity_code=entity_code, currency=currency, lines=lines, **header
+    )
+
+
+def start_draft(
+    *,
+    customer: Customer,
+    actor: User,
+    entity_code: str = "",
+    currency: str | None = None,
+    lines: Sequence[LineData] = (),
+    **header: Any,
+) -> Invoice:
+    """`create_draft`'s building block, inside the caller's transaction, the customer locked by it."""
     invoice = new_document(
         customer=customer, entity=get_entity(entity_code), actor=actor, currency=currency, **header
     )

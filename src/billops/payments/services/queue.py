@@ -176,7 +176,13 @@ def _money_out(line: BankLine, amount: Decimal, what: str) -> None:
 
 @transaction.atomic(durable=True)
 def resolve_return(
-    *, line_id: int, receipt_id: int, return_code: str, actor: User, reason: str = ""
+    *,
+    line_id: int,
+    receipt_id: int,
+    return_code: str,
+    actor: User,
+    reason: str = "",
+    fee: Decimal | None = None,
 ) -> BankLine:
     """The money out is this receipt coming back: reverse it on the day the bank booked the return."""
     require_permission(actor, "payments.reverse")
@@ -186,7 +192,7 @@ def resolve_return(
     if receipt.bank_account_id != line.bank_account_id:
         raise InvalidInput(f"receipt {receipt.pk} went into another bank account", field="receipt_id")
     on = posting_day(line.booked_on)  # the return's day, or today when that month is closed
-    return_receipt(receipt=receipt, return_code=return_code, reason=reason, actor=actor, on=on)
+    return_receipt(receipt=receipt, return_code=return_code, reason=reason, actor=actor, on=on, fee=fee)
     return _posted(line, actor, "bank_line.return_resolved", returned_receipt=receipt)
 
 

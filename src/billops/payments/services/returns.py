@@ -21,16 +21,21 @@ from billops.access import clock
 from billops.access.models import User
 from billops.access.permissions import require_permission
 from billops.audit.services import record_event
-from billops.core.errors import Conflict, CurrencyMismatch, InvalidAmount, InvalidInput
+from billops.catalog.models import Product
+from billops.core.errors import Conflict, CurrencyMismatch, InvalidAmount, InvalidInput, NotFound
 from billops.core.money import Money, Rounding, round_money
 from billops.customers.models import OpeningBalance
 from billops.invoicing.models import Invoice
+from billops.invoicing.services.drafts import start_draft
+from billops.invoicing.services.lines import LineData
+from billops.invoicing.services.workflow import approval_reason, issue_document, pre_issue_checks
 from billops.ledger.accounts import DISCOUNTS, PAYMENT_DIFFERENCES, RECEIVABLES, TAX_PAYABLE, UNAPPLIED_CASH
 from billops.ledger.posting import Line, credit, debit, post_entry
 from billops.payments.models import Application, Receipt, Refund
 from billops.payments.selectors import get_bank_account
 from billops.payments.services.applications import OpenItem, locked_receipt, settle, shown
 
+RETURN_FEE_PRODUCT = "RETURN-FEE"  # the catalog product a returned payment's fee is charged as
 # why a payment came back: SEPA R-transaction reasons, NACHA return codes, cheques and cards
 RETURN_CODES = {
     "AC01": "incorrect account number", "AC04": "account closed", "AC06": "account blocked",
@@ -71,10 +76,17 @@ def reversal_lines(receipt: Receipt, active: Sequence[Application]) -> list[Line
 
 
 def return_receipt(
-    *, receipt: Receipt, return_code: str, reason: str, actor: User, on: date | None = None
+    *,
+    receipt: Receipt,
+    return_code: str,
+    reason: str,
+    actor: User,
+    on: date | None = None,
+    fee: Decimal | None = None,
 ) -> Receipt:
     """`reverse_receipt`'s building block: the receipt and its customer locked by the caller (a bank line
-    resolved as a return does this in its own transaction)."""
+    resolved as a return does this in its own transaction). With a `fee`, the customer is charged it on
+    an invoice of its own (`charge_return_fee`)."""
     require_permission(actor, "payments.reverse")
     code = return_code.strip().upper()
     if code not in RETURN_CODES:
@@ -117,9 +129,11 @@ def return_receipt(
     receipt.status, receipt.unapplied_amount = Receipt.Status.REVERSED, Decimal(0)
     receipt.reversed_on, receipt.return_code, receipt.return_reason = on, code, reason
     receipt.reversal_entry, receipt.reversed_by = entry, actor
+    if fee:
+        receipt.return_fee_invoice = charge_return_fee(receipt, code, fee, actor=actor)
     receipt.save(
         update_fields=["status", "unapplied_amount", "reversed_on", "return_code", "return_reason",
-                       "reversal_entry", "reversed_by"]
+                       "reversal_entry", "reversed_by", "return_fee_invoice"]
     )  # fmt: skip
     record_event(
         actor=actor,
@@ -131,20 +145,68 @@ def return_receipt(
             "reopened": [a.pk for a in active],
             "reopened_amount": shown(applied, receipt),
             "unapplied_cash_removed": shown(held, receipt),
+            "fee_invoice": receipt.return_fee_invoice.pk if receipt.return_fee_invoice else None,
         },
         journal_entry_id=entry.pk,
     )
     return receipt
 
 
+def charge_return_fee(receipt: Receipt, code: str, fee: Decimal, *, actor: User) -> Invoice:
+    """The fee for a returned payment, charged on an invoice of its own with the catalog's RETURN-FEE
+    product (its tax code and revenue account; the fee is its price): issued today, or left a draft for
+    the clerk when it cannot be issued in one step (the customer's invoices need approval, a credit
+    hold)."""
+    amount = round_money(Money(Decimal(fee), receipt.currency), policy=Rounding.EXACT, field="fee").amount
+    if amount <= 0:
+        raise InvalidAmount(f"a return fee is more than zero, not {amount}", field="fee")
+    if not Product.objects.filter(code=RETURN_FEE_PRODUCT, is_active=True).exists():
+        raise NotFound(
+            f"there is no active product {RETURN_FEE_PRODUCT}: a supervisor sets it up in the catalog (its "
+            "tax code and revenue account are the fee's) before a return fee is charged",
+            field="fee",
+        )
+    require_permission(actor, "invoicing.issue")
+    line = LineData(
+        quantity="1", product_code=RETURN_FEE_PRODUCT, unit_price=amount,
+        description=f"Returned payment: receipt {receipt.pk} of {receipt.received_on.isoformat()}, "
+        f"{code} {RETURN_CODES[code]}",
+    )  # fmt: skip
+    invoice = start_draft(
+        customer=receipt.customer, actor=actor, currency=receipt.currency, lines=[line],
+        reference=f"returned payment {receipt.pk}",
+    )  # fmt: skip
+    if approval_reason(invoice) or any(check.blocking for check in pre_issue_checks(invoice)):
+        return invoice
+    return issue_document(invoice, actor=actor, issued_on=None)
+
+
+def fee_charged(receipt: Receipt) -> str:
+    """What became of a returned payment's fee, for the clerk: " A fee of 15.00 EUR is charged on …"."""
+    invoice = receipt.return_fee_invoice
+    if invoice is None:
+        return ""
+    if invoice.number:
+        return f" A fee of {round_money(invoice.total, invoice.currency)} is charged on {invoice.number}."
+    return f" The fee is left as draft invoice {invoice.pk} for review before it is issued."
+
+
 @transaction.atomic(durable=True)
 def reverse_receipt(
-    *, receipt_id: int, return_code: str, actor: User, reason: str = "", on: date | None = None
+    *,
+    receipt_id: int,
+    return_code: str,
+    actor: User,
+    reason: str = "",
+    on: date | None = None,
+    fee: Decimal | None = None,
 ) -> Receipt:
-    """The bank returned the payment: reopen what it paid, remove what it held, post it back to the bank."""
+    """The bank returned the payment: reopen what it paid, remove what it held, post it back to the bank;
+    charge the customer a fee when one is given."""
     return return_receipt(
-        receipt=locked_receipt(receipt_id), return_code=return_code, reason=reason, actor=actor, on=on
-    )
+        receipt=locked_receipt(receipt_id), return_code=return_code, reason=reason, actor=actor, on=on,
+        fee=fee,
+    )  # fmt: skip
 
 
 @transaction.atomic(durable=True)

@@ -22,7 +22,7 @@ from billops.core.errors import DomainError, InvalidInput, PermissionDenied
 from billops.payments import selectors
 from billops.payments.forms import ReasonForm, RefundLineForm, ResolveForm, ReturnLineForm, ServiceForm
 from billops.payments.models import BankLine
-from billops.payments.services import queue
+from billops.payments.services import queue, returns
 from billops.payments.services.applications import Allocation
 from billops.payments.services.matching import allocations_of
 from billops.payments.views.common import (
@@ -269,13 +269,16 @@ def return_line(request: HttpRequest, line_id: int) -> HttpResponse:
         line = queue.resolve_return(
             line_id=line_id, receipt_id=_receipt_or_refund_id(form, "receipt"),
             return_code=form.text("return_code"), reason=form.text("reason"), actor=actor(request),
+            fee=form.fee_amount(),
         )  # fmt: skip
     except DomainError as exc:
         return _line_refused(request, line_id, exc, form)
+    assert line.returned_receipt is not None  # resolved as a return
     return _after(
         request,
         line_id,
-        f"Line {line.line} of {line.file.file_name}: receipt {line.returned_receipt_id} returned.",
+        f"Line {line.line} of {line.file.file_name}: receipt {line.returned_receipt_id} returned."
+        + returns.fee_charged(line.returned_receipt),
     )
 
 

@@ -263,13 +263,15 @@ def reverse_receipt(request: HttpRequest, receipt_id: int) -> HttpResponse:
     try:
         receipt = returns.reverse_receipt(
             receipt_id=receipt_id, return_code=form.text("return_code"), reason=form.text("reason"),
-            actor=actor(request),
+            actor=actor(request), fee=form.fee_amount(),
         )  # fmt: skip
     except DomainError as exc:
         status, error = _refused(form, exc)
         return _receipt_page(request, receipt_id, status, return_form=form, error=error)
     messages.success(
-        request, f"Receipt {receipt.pk} reversed ({receipt.return_code}): what it paid is open again."
+        request,
+        f"Receipt {receipt.pk} reversed ({receipt.return_code}): what it paid is open again."
+        + returns.fee_charged(receipt),
     )
     return redirect("payments:receipt", receipt_id)
 
