@@ -172,12 +172,11 @@ class Matcher:
             self.account_numbers[pk] = account_number
             self.by_account_number[compact(account_number)] = pk
             self.names[pk] = legal_name
-            for name in (legal_name, trading_name):
-                if name_key(name):
-                    names[name_key(name)].add(pk)
-                    self.name_keys[pk].append(plain(name_key(name)))
-                    for word in plain(name_key(name)).split():
-                        self.by_word[word].add(pk)
+            for key in filter(None, (name_key(legal_name), name_key(trading_name))):
+                names[key].add(pk)
+                self.name_keys[pk].append(plain(key))
+                for word in plain(key).split():
+                    self.by_word[word].add(pk)
         # a name two customers share tells nothing
         self.by_name = {key: next(iter(ids)) for key, ids in names.items() if len(ids) == 1}
 
