@@ -5,21 +5,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from billops.access.models import Role, User
 from billops.access.services import set_business_date
 from billops.invoicing.services.lines import LineData
 from billops.invoicing.services.workflow import invoice_now
 from billops.ledger.models import JournalEntry
-from billops.payments.models import Receipt
+from billops.payments.models import Receipt, StatementFile
+from billops.payments.statements.camt import write_camt053
+from billops.payments.statements.parsed import ParsedStatement, StatementLine
 from tests.invoicing.factories import make_customer
 
 pytestmark = pytest.mark.django_db
 
 RECEIPTS = "/payments/receipts"
+IBAN = "DE89370400440532013000"
 
 
 @pytest.fixture
@@ -132,3 +137,66 @@ def test_a_bad_bank_account_is_refused_naming_its_field(
     account = {"code": "X", "name": "X", "currency": "EUR", "number": "DE89370400440532013000", **change}
     response = api_as(supervisor).post("/payments/bank-accounts", account)
     assert (response.status_code, response.json()["field"]) == (400, field), response.json()
+
+
+def test_a_receipt_is_returned_and_a_credit_refunded_over_the_api(
+    setup: dict[str, Any], api_as: Any, supervisor: User
+) -> None:
+    api, customer, invoice = setup["api"], setup["customer"], setup["invoice"]
+    first = api.post(RECEIPTS, body(customer.pk, amount="200.00")).json()
+    api.post(f"{RECEIPTS}/{first['id']}/apply", {"allocations": [{"invoice_number": invoice.number}]})
+    # 81.00 is left on the receipt: the supervisor pays it back, once however often the call is retried
+    refund = {
+        "amount": "81.00",
+        "currency": "EUR",
+        "method": "wire",
+        "reason": "paid twice",
+        "on": "2026-05-20",
+    }
+    clerk_refund = api.post(f"{RECEIPTS}/{first['id']}/refunds", refund)
+    assert clerk_refund.status_code == 403  # supervisors refund
+    supervisor_api = api_as(supervisor)
+    made = supervisor_api.post(f"{RECEIPTS}/{first['id']}/refunds", refund, key="refund-1")
+    again = supervisor_api.post(f"{RECEIPTS}/{first['id']}/refunds", refund, key="refund-1")
+    assert made.status_code == 201, made.json()
+    assert (again.status_code, again.json()["id"]) == (201, made.json()["id"])
+    fields = ("amount", "currency", "method", "refunded_on", "bank_account")
+    assert [made.json()[key] for key in fields] == ["81.00", "EUR", "wire", "2026-05-20", "MAIN-EUR"]
+    second = api.post(RECEIPTS, body(customer.pk, amount="50.00", method="direct_debit")).json()
+    unknown = api.post(f"{RECEIPTS}/{second['id']}/reverse", {"return_code": "XX99"})
+    assert (unknown.status_code, unknown.json()["field"]) == (400, "return_code")
+    returned = api.post(f"{RECEIPTS}/{second['id']}/reverse", {"return_code": "MD06", "on": "2026-05-20"})
+    assert returned.status_code == 200, returned.json()
+    fields = ("status", "return_code", "reversed_on", "return_fee_invoice_id")
+    assert [returned.json()[key] for key in fields] == ["reversed", "MD06", "2026-05-20", None]
+    twice = api.post(f"{RECEIPTS}/{second['id']}/reverse", {"return_code": "MD06"})
+    assert twice.status_code == 409
+
+
+def test_a_bank_file_is_imported_over_the_api_once(setup: dict[str, Any]) -> None:
+    api, invoice = setup["api"], setup["invoice"]
+    line = StatementLine(line=1, booked_on=date(2026, 5, 19), amount=Decimal("119.00"), currency="EUR",
+                         bank_reference="B-1", remittance=f"Invoice {invoice.number}")  # fmt: skip
+    statement = ParsedStatement("camt.053", "S-1", IBAN, "EUR", Decimal(0), Decimal("119.00"),
+                                date(2026, 5, 19), date(2026, 5, 19), lines=[line])  # fmt: skip
+    data = write_camt053([statement])
+
+    def upload(name: str, content: bytes, **fields: str) -> Any:
+        return api.client.post(
+            "/api/v1/payments/bank-files", {"file": SimpleUploadedFile(name, content), **fields}
+        )
+
+    refused = upload("broken.xml", b"<Document>")
+    assert (refused.status_code, refused.json()["field"]) == (400, "file")
+    assert not StatementFile.objects.exists()
+    imported = upload("may.xml", data)
+    assert imported.status_code == 200, imported.json()
+    assert {key: value for key, value in imported.json().items() if key != "file_id"} == {
+        "file_name": "may.xml", "format": "camt.053", "bank_account": "MAIN-EUR", "already_imported": False,
+        "lines": 1, "posted": 1, "parked": 0, "rejected": 0, "earlier_posted": 0,
+    }  # fmt: skip
+    again = upload("may-renamed.xml", data)
+    assert (again.json()["already_imported"], again.json()["file_id"]) == (True, imported.json()["file_id"])
+    assert Receipt.objects.count() == 1
+    needs_layout = upload("may.csv", b"date;amount\n", format="csv")
+    assert (needs_layout.status_code, needs_layout.json()["field"]) == (400, "bank_account")

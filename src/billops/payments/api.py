@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import File, Query, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -30,8 +30,8 @@ from billops.core.schemas import (
     errors,
 )
 from billops.payments import selectors
-from billops.payments.models import Application, BankAccount, Receipt, WriteOffTolerance
-from billops.payments.services import applications, receipts, remittances, tolerances
+from billops.payments.models import Application, BankAccount, Receipt, Refund, WriteOffTolerance
+from billops.payments.services import applications, bank_files, receipts, remittances, returns, tolerances
 
 router = Router()
 
@@ -151,6 +151,11 @@ class ReceiptOut(Schema):
     created_by: str
     created_at: datetime
     applications: list[ApplicationOut]
+    # a returned payment: when, why, and the invoice its fee is charged on
+    reversed_on: date | None
+    return_code: str
+    return_reason: str
+    return_fee_invoice_id: int | None
 
     @staticmethod
     def resolve_customer_account_number(obj: Receipt) -> str:
@@ -198,6 +203,57 @@ class ApplyIn(StrictIn):
 class UnapplyIn(StrictIn):
     reason: str
     on: DateIn | None = None
+
+
+class ReverseIn(StrictIn):
+    return_code: str  # AM04, R01, NSF, CHARGEBACK, … (docs/cash-application.md)
+    reason: str = ""  # left out: the code's meaning
+    on: DateIn | None = None  # the day the bank took it back; left out: today
+    fee: AmountIn | None = None  # charged to the customer on an invoice of its own (product RETURN-FEE)
+
+
+class RefundIn(StrictIn):
+    amount: AmountIn
+    currency: str
+    method: str  # wire, ach, cheque, card
+    reason: str
+    reference: str = ""
+    on: DateIn | None = None  # left out: today
+
+
+class RefundOut(Schema):
+    id: int
+    receipt_id: int
+    customer_id: int
+    bank_account: str
+    method: str
+    amount: AmountOut
+    currency: str
+    refunded_on: date
+    reference: str
+    reason: str
+    journal_entry_id: int
+
+    @staticmethod
+    def resolve_bank_account(obj: Refund) -> str:
+        return obj.bank_account.code
+
+    @staticmethod
+    def resolve_amount(obj: Refund) -> Decimal:
+        return _amount(obj.amount, obj.currency)
+
+
+class BankFileOut(Schema):
+    file_id: int
+    file_name: str
+    format: str  # camt.053, camt.054, bai2, mt940, ofx, csv
+    bank_account: str
+    already_imported: bool  # the same file came before: nothing was read again
+    lines: int
+    posted: int
+    parked: int  # waiting in the matching queue
+    rejected: int
+    earlier_posted: int  # earlier lines of the queue posted, matched again after this file
 
 
 @router.post("/bank-accounts", response={201: BankAccountOut, **errors(*WRITE_ERRORS, 404)})
@@ -269,6 +325,45 @@ def unapply_application(request: HttpRequest, application_id: RowId, payload: Un
         application_id=application_id, reason=payload.reason, actor=api_actor(request), on=payload.on
     )
     return selectors.get_receipt(application.receipt_id)
+
+
+@router.post("/receipts/{receipt_id}/reverse", response={200: ReceiptOut, **errors(*WRITE_ERRORS, 404)})
+def reverse_receipt(request: HttpRequest, receipt_id: RowId, payload: ReverseIn) -> object:
+    """The bank took the payment back (a bounced cheque, a returned direct debit, a card chargeback): what
+    it paid is open again and its unapplied cash gone; with a fee, the customer is charged it."""
+    returns.reverse_receipt(receipt_id=receipt_id, actor=api_actor(request), **payload.model_dump())
+    return selectors.get_receipt(receipt_id)
+
+
+@router.post("/receipts/{receipt_id}/refunds", response={201: RefundOut, **errors(*WRITE_ERRORS, 404)})
+def refund_receipt(request: HttpRequest, receipt_id: RowId, payload: RefundIn) -> object:
+    """Pay the customer back out of the receipt's unapplied cash (its credit balance); supervisors only."""
+    values = payload.model_dump()
+    amount = Money(values.pop("amount"), values.pop("currency"))
+    refund = returns.refund_receipt(receipt_id=receipt_id, amount=amount, actor=api_actor(request), **values)
+    return Status(201, refund)
+
+
+@router.post("/bank-files", response={200: BankFileOut, **errors(*WRITE_ERRORS, 404)})
+def import_bank_file(
+    request: HttpRequest,
+    file: UploadedFile = File(...),  # noqa: B008
+    format: Form[str] = "",
+    bank_account: Form[str] = "",
+) -> object:
+    """A bank file (camt.053/054, BAI2, MT940, OFX; CSV with `bank_account`, whose layout reads it),
+    checked whole and imported once: each line posted, parked in the matching queue or rejected with its
+    reason (docs/cash-application.md). A refused file changes nothing."""
+    result = bank_files.import_bank_file(
+        data=file.read(), file_name=file.name or "upload", actor=api_actor(request), format=format,
+        bank_account=bank_account,
+    )  # fmt: skip
+    return {
+        "file_id": result.file.pk, "file_name": result.file.file_name, "format": result.file.format,
+        "bank_account": result.file.bank_account.code, "already_imported": result.already_imported,
+        "lines": result.file.lines_read, "posted": result.posted, "parked": result.parked,
+        "rejected": result.rejected, "earlier_posted": result.earlier_posted,
+    }  # fmt: skip
 
 
 class RemittanceRowOut(Schema):
