@@ -7,7 +7,7 @@ month: most name the invoice (in the remittance text or as its RF reference), so
 name or account, some pay short (a bank fee taken off: written off within the EUR and GBP write-off
 tolerances), a few cannot be told apart. The import applies what it is sure of; the
 clerk resolves most of the rest by their top suggestion (their account is remembered), dismisses the
-bank's fees, reverses the odd returned direct debit (charging a EUR customer a fee for it), and the
+bank's fees, reverses the odd returned direct debit (charging the customer a fee for it), and the
 supervisor refunds some overpayments.
 """
 
@@ -54,7 +54,7 @@ GBP_LAYOUT = {
     "remittance": "Reference", "date_format": "%d/%m/%Y",
 }  # fmt: skip
 OPENING = Decimal("25000.00")
-RETURN_FEE = Decimal("5.00")  # charged to a customer whose EUR direct debit came back
+RETURN_FEE = Decimal("5.00")  # charged, in its currency, to a customer whose direct debit came back
 BANK_FEE = Decimal("0.90")  # what a payer's bank takes off now and then: 1 % of an invoice of 90.00
 
 
@@ -246,10 +246,8 @@ class DemoCash:
         ):
             remittance = line.remittance
             if remittance.startswith("RETURN") and (receipt_id := int(remittance.split()[-1].split(":")[1])):
-                currency = Receipt.objects.values_list("currency", flat=True).get(pk=receipt_id)
-                fee = RETURN_FEE if currency == "EUR" else None
                 resolve_return(line_id=line.pk, receipt_id=receipt_id, return_code="AM04", actor=self.clerk,
-                               fee=fee)  # fmt: skip
+                               fee=RETURN_FEE)  # fmt: skip
                 self.figures.reversals += 1
             elif remittance.startswith("REFUND"):
                 match_refund(
