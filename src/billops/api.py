@@ -21,6 +21,7 @@ from billops.delivery.api import router as delivery_router
 from billops.invoicing.api import router as invoicing_router
 from billops.ledger.api import router as ledger_router
 from billops.payments.api import router as payments_router
+from billops.payments.queue_api import router as payments_queue_router
 from billops.timekeeping.api import router as timekeeping_router
 from billops.usage.api import router as usage_router
 
@@ -122,3 +123,4 @@ api.add_router("/billing/", billing_router, tags=["billing"])
 api.add_router("/timekeeping/", timekeeping_router, tags=["timekeeping"])
 api.add_router("/usage/", usage_router, tags=["usage"])
 api.add_router("/payments/", payments_router, tags=["payments"])
+api.add_router("/payments/bank-lines", payments_queue_router, tags=["payments"])

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 
-from billops.core.errors import NotFound
+from billops.core.errors import InvalidInput, NotFound
 from billops.core.memo import cached
 from billops.core.money import round_money
 from billops.customers.models import Customer, OpeningBalance
@@ -184,8 +184,15 @@ def list_customer_applications(customer_id: int) -> QuerySet[Application]:
 
 def list_parked_lines() -> QuerySet[BankLine]:
     """The matching queue: bank lines waiting for a clerk, oldest first."""
+    return list_bank_lines(status=BankLine.Status.PARKED)
+
+
+def list_bank_lines(*, status: str) -> QuerySet[BankLine]:
+    """Bank lines by what became of them (posted, parked, rejected), oldest first."""
+    if status not in BankLine.Status.values:
+        raise InvalidInput(f"status must be one of {', '.join(BankLine.Status.values)}", field="status")
     return (
-        BankLine.objects.filter(status=BankLine.Status.PARKED)
+        BankLine.objects.filter(status=status)
         .select_related("file", "bank_account")
         .order_by("booked_on", "pk")
     )
