@@ -194,6 +194,11 @@ class AllocationIn(StrictIn):
     # supervisor)
     write_off: AmountIn | None = None
 
+    def allocation(self) -> applications.Allocation:
+        return applications.Allocation(
+            self.invoice_number, self.amount, write_off=self.write_off or Decimal(0)
+        )
+
 
 class ApplyIn(StrictIn):
     allocations: list[AllocationIn] = []  # empty: oldest first
@@ -306,10 +311,7 @@ def get_receipt(request: HttpRequest, receipt_id: RowId) -> object:
 @router.post("/receipts/{receipt_id}/apply", response={200: ReceiptOut, **errors(*WRITE_ERRORS, 404)})
 def apply_receipt(request: HttpRequest, receipt_id: RowId, payload: ApplyIn) -> object:
     """To the invoices named, or oldest first; what is left stays unapplied, a credit on account."""
-    chosen = [
-        applications.Allocation(item.invoice_number, item.amount, write_off=item.write_off or Decimal(0))
-        for item in payload.allocations
-    ]
+    chosen = [item.allocation() for item in payload.allocations]
     applications.apply_receipt(
         receipt_id=receipt_id, actor=api_actor(request), allocations=chosen or None,
         applied_on=payload.applied_on,

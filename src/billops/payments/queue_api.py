@@ -29,7 +29,6 @@ from billops.payments import selectors
 from billops.payments.api import AllocationIn
 from billops.payments.models import BankLine
 from billops.payments.services import queue
-from billops.payments.services.applications import Allocation
 
 router = Router()
 
@@ -109,12 +108,9 @@ def get_bank_line(request: HttpRequest, line_id: RowId) -> object:
 @router.post("/{line_id}/resolve", response={200: BankLineOut, **errors(*WRITE_ERRORS, 404)})
 def resolve_line(request: HttpRequest, line_id: RowId, payload: ResolveIn) -> object:
     """The line is this customer's payment: a receipt applied to the invoices named, or oldest first."""
-    allocations = [
-        Allocation(item.invoice_number, item.amount, write_off=item.write_off or Decimal(0))
-        for item in payload.allocations
-    ]
     queue.resolve_line(
-        line_id=line_id, customer_id=payload.customer_id, actor=api_actor(request), allocations=allocations,
+        line_id=line_id, customer_id=payload.customer_id, actor=api_actor(request),
+        allocations=[item.allocation() for item in payload.allocations],
         remember_payer=payload.remember_payer,
     )  # fmt: skip
     return selectors.get_bank_line(line_id)
