@@ -340,8 +340,8 @@ def test_the_pages_write_off_on_the_receipt_and_in_the_matching_queue(
     page = html.unescape(client.get(reverse("payments:receipt", args=[receipt.pk])).content.decode())
     assert "written off 0.30" in " ".join(re.sub(r"<[^>]+>", " ", page).split())
     assert paid(small) == ("paid", Decimal(0))
-    # a parked line, 2.00 short of the large invoice (beyond nothing: 2.00 is within 5.00, but the line
-    # names no invoice, so the clerk names it and writes the rest off)
+    # a line 2.00 short of the large invoice (within 5.00) that names no invoice waits in the queue: the
+    # clerk names the invoice and writes the rest off
     line = StatementLine(line=1, booked_on=TODAY, amount=Decimal("1188.00"), currency="EUR",
                          bank_reference="R9", remittance="our payment")  # fmt: skip
     statement = ParsedStatement("camt.053", "S-9", IBAN, "EUR", None, None, lines=[line])
