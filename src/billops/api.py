@@ -11,13 +11,16 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
 from billops.access.api import router as access_router
+from billops.access.approvals_api import router as approvals_router
 from billops.access.auth import TokenAuth
 from billops.audit.api import router as audit_router
 from billops.billing.api import router as billing_router
 from billops.catalog.api import router as catalog_router
+from billops.collections.api import router as collections_router
 from billops.core.errors import DomainError, InvalidInput
 from billops.customers.api import router as customers_router
 from billops.delivery.api import router as delivery_router
+from billops.disputes.api import router as disputes_router
 from billops.invoicing.api import router as invoicing_router
 from billops.ledger.api import router as ledger_router
 from billops.payments.api import router as payments_router
@@ -124,3 +127,6 @@ api.add_router("/timekeeping/", timekeeping_router, tags=["timekeeping"])
 api.add_router("/usage/", usage_router, tags=["usage"])
 api.add_router("/payments/", payments_router, tags=["payments"])
 api.add_router("/payments/bank-lines", payments_queue_router, tags=["payments"])
+api.add_router("/collections/", collections_router, tags=["collections"])
+api.add_router("/disputes/", disputes_router, tags=["disputes"])
+api.add_router("/approvals/", approvals_router, tags=["approvals"])

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "billops.usage",
     "billops.timekeeping",
     "billops.payments",
+    "billops.collections",
+    "billops.disputes",
     "billops.web",
     "billops.cli",
     "ninja",  # serves the API docs UI from its own package instead of a CDN

@@ -13,4 +13,7 @@ urlpatterns = [
     path("delivery/", include("billops.delivery.urls")),
     path("billing/", include("billops.billing.urls")),
     path("payments/", include("billops.payments.urls")),
+    path("collections/", include("billops.collections.urls")),
+    path("disputes/", include("billops.disputes.urls")),
+    path("approvals/", include("billops.access.urls")),
 ]

@@ -114,12 +114,20 @@ INVOICING = {
     "invoicing.send", "catalog.set_customer_price", "billing.capture", "billing.run", "usage.ingest",
     "time.manage", "time.record", "payments.post", "payments.apply", "payments.import", "payments.reverse",
 }  # fmt: skip
+# everyone who works receivables asks for approvals and decides those their policy limits allow
+APPROVALS_AND_DISPUTES = {
+    "approvals.request", "approvals.decide", "disputes.open", "disputes.work", "disputes.resolve",
+}  # fmt: skip
+COLLECTING = {"collections.work", "collections.run_dunning", "collections.write_off"}
 ALLOWED = {
     Role.CLERK: {
         "customers.create", "customers.change", "customers.import", "customers.place_credit_hold",
-        "access.manage_own_tokens", *INVOICING,
+        "access.manage_own_tokens", *INVOICING, *APPROVALS_AND_DISPUTES,
     },
-    Role.COLLECTOR: {"customers.place_credit_hold", "access.manage_own_tokens", "invoicing.send"},
+    Role.COLLECTOR: {
+        "customers.place_credit_hold", "access.manage_own_tokens", "invoicing.send", *APPROVALS_AND_DISPUTES,
+        *COLLECTING,
+    },
     Role.SUPERVISOR: {
         "customers.create", "customers.change", "customers.import", "customers.set_credit_limit",
         "customers.place_credit_hold", "customers.release_credit_hold", "customers.post_opening_balance",
@@ -127,7 +135,8 @@ ALLOWED = {
         "ledger.reopen_period", "access.manage_own_tokens", *INVOICING, "invoicing.approve",
         "invoicing.override_credit_hold", "catalog.manage", "time.set_rates", "time.approve",
         "payments.manage_bank_accounts", "payments.refund", "payments.set_tolerance",
-        "payments.write_off_above_tolerance",
+        "payments.write_off_above_tolerance", *APPROVALS_AND_DISPUTES, *COLLECTING, "collections.assign",
+        "collections.manage_policies",
     },
     Role.AUDITOR: set(),  # read-only: its API tokens come from the operator (`billops token`)
     Role.ADMIN: set(PERMISSIONS),

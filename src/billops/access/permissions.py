@@ -53,6 +53,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "payments.set_tolerance": frozenset({SUPERVISOR}),  # what a short payment may leave, written off
     # writing off what a payment left short beyond the tolerance
     "payments.write_off_above_tolerance": frozenset({SUPERVISOR}),
+    # maker-checker: who may ask for an approval, and who may decide one (the policy's limits per role
+    # then say up to which amount); policies themselves are the administrator's
+    "approvals.request": frozenset({CLERK, COLLECTOR, SUPERVISOR}),
+    "approvals.decide": frozenset({CLERK, COLLECTOR, SUPERVISOR}),
+    "approvals.manage_policies": frozenset(),
+    "collections.work": frozenset({COLLECTOR, SUPERVISOR}),  # activities, promises, plans, next actions
+    "collections.assign": frozenset({SUPERVISOR}),  # customers to collectors
+    "collections.manage_policies": frozenset({SUPERVISOR}),  # dunning policies and aging buckets
+    "collections.run_dunning": frozenset({COLLECTOR, SUPERVISOR}),
+    "collections.write_off": frozenset({COLLECTOR, SUPERVISOR}),  # asks; an approver decides
+    "disputes.open": frozenset({CLERK, COLLECTOR, SUPERVISOR}),
+    "disputes.work": frozenset({CLERK, COLLECTOR, SUPERVISOR}),  # investigate, notes, attachments, reject
+    "disputes.resolve": frozenset({CLERK, COLLECTOR, SUPERVISOR}),  # by credit or re-bill
     "access.manage_users": frozenset(),
     "access.set_clock": frozenset(),  # the test clock: admins only
     "access.manage_own_tokens": frozenset({CLERK, COLLECTOR, SUPERVISOR}),
