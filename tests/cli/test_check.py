@@ -209,8 +209,9 @@ def test_check_prints_the_failed_invariant_and_exits_3(
     out = capsys.readouterr().out
     assert code == 3
     assert re.search(
-        r"│ I2\s+│ FAILED \(2\)\s+│ EUR: open items -249.50 ≠ receivables account 1200 749.50", out
+        r"│ I2\s+│ FAILED \(3\)\s+│ EUR: open items -249.50 ≠ receivables account 1200 749.50", out
     ), out
+    assert "opening balance LEGACY-1: 1000.00 in its history ≠ 1.00 open" in " ".join(out.split())
     assert re.search(r"│ I1\s+│ ok\s+│", out), out
 
 
@@ -286,6 +287,7 @@ def test_a_changed_open_amount_no_longer_matches_the_control_account(
         "I2": [
             "EUR: open items 649.50 ≠ receivables account 1200 749.50",
             f"customer {book.acme.pk} EUR: open items 900.00 ≠ receivables lines 1000.00",
+            "opening balance LEGACY-1: 1000.00 in its history ≠ 900.00 open",
         ]
     }
     assert report["invariants"]["I2"]["open_items"] == {"EUR": "649.50", "GBP": "99.99"}

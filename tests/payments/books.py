@@ -10,6 +10,7 @@ from typing import Any
 from billops.audit.models import AuditEvent
 from billops.cli.invariants import check_all
 from billops.core.money import Money
+from billops.customers.models import OpenItemMovement
 from billops.invoicing.models import Invoice
 from billops.ledger.models import JournalEntry
 from billops.payments.models import (
@@ -57,6 +58,7 @@ def state() -> dict[str, Any]:
             WriteOffTolerance.objects.order_by("pk").values_list("currency", "max_amount", "max_percent")
         ),
         "entries": JournalEntry.objects.count(),
+        "movements": OpenItemMovement.objects.count(),
         "events": AuditEvent.objects.count(),
     }
 

@@ -310,3 +310,45 @@ class OpeningBalance(models.Model):
 
     def __str__(self) -> str:
         return f"opening balance {self.reference} {self.amount} {self.currency}"
+
+
+class OpenItemMovement(models.Model):
+    """One dated change of what an open item of the receivables subledger has open: an invoice, credit or
+    debit note, or opening balance issued, paid, credited, voided, or paid again after a payment was taken
+    back. The sum of an item's movements up to a day is what it had open that day, which is how aging is
+    reproduced for a past date; `billops check` verifies that the sum up to now is the item's open amount.
+    """
+
+    class Kind(models.TextChoices):
+        DOCUMENT = "document", "Invoice, credit or debit note"
+        OPENING_BALANCE = "opening_balance", "Opening balance"
+
+    class Reason(models.TextChoices):
+        ISSUED = "issued", "Issued"
+        OPENING = "opening", "Carried over"
+        APPLIED = "applied", "Paid"
+        UNAPPLIED = "unapplied", "Payment taken back"
+        CREDITED = "credited", "Credit note"
+        VOIDED = "voided", "Voided"
+
+    item_kind = models.CharField(max_length=16, choices=Kind.choices)
+    item_id = models.BigIntegerField()  # the invoice's or opening balance's id: two kinds, so no FK
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+", db_index=False)
+    entity_id = models.BigIntegerField(null=True, blank=True)  # the issuing entity; none for opening balances
+    currency = CurrencyField()
+    document_on = models.DateField()  # the item's date: invoice date, cut-over date
+    due_on = models.DateField()  # when it falls due; a credit note's own date
+    moved_on = models.DateField()  # the business day of the change
+    amount = AmountField()  # positive = the customer owes more; never zero
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+
+    class Meta:
+        ordering = ["moved_on", "id"]
+        indexes = [
+            models.Index(fields=["customer", "moved_on"], name="movement_customer_day"),
+            models.Index(fields=["item_kind", "item_id"], name="movement_item"),
+        ]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="movement_not_zero")]
+
+    def __str__(self) -> str:
+        return f"{self.item_kind} {self.item_id} {self.reason} {self.amount} {self.currency} {self.moved_on}"

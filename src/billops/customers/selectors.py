@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from billops.audit.models import AuditEvent
 from billops.audit.selectors import history_of
 from billops.core.db import given
 from billops.core.errors import NotFound
-from billops.customers.models import Address, Contact, Customer, OpeningBalance, PaymentTerms, Tag
+from billops.core.fields import AmountField
+from billops.core.money import AMOUNT_PLACES
+from billops.customers.models import (
+    Address,
+    Contact,
+    Customer,
+    OpeningBalance,
+    OpenItemMovement,
+    PaymentTerms,
+    Tag,
+)
 from billops.ledger.selectors import settle
 
 SORTS = {
@@ -138,3 +150,30 @@ def open_receivables_by_customer() -> dict[tuple[int | None, str], Decimal]:
     return {
         (row["customer_id"], row["currency"]): settle(row["open"], row["currency"]).amount for row in sums
     }
+
+
+def history_total(kind: str) -> Coalesce:
+    """What an open item's dated movements add up to, to annotate items of the kind with (the item is the
+    outer query's row)."""
+    moved = (
+        OpenItemMovement.objects.filter(item_kind=kind, item_id=OuterRef("pk"))
+        .order_by()
+        .values("item_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(moved), Value(Decimal(0)), output_field=AmountField())
+
+
+def off_their_history(items: QuerySet[Any], kind: str) -> QuerySet[Any]:
+    """The items whose movements do not add up to their open amount (SQLite sums in floating point: a
+    difference below the stored precision is none)."""
+    unit = Decimal(1).scaleb(-AMOUNT_PLACES)
+    items = items.annotate(moved=history_total(kind)).annotate(difference=F("open_amount") - F("moved"))
+    return items.filter(Q(difference__gte=unit) | Q(difference__lte=-unit))
+
+
+def balances_off_their_history() -> list[tuple[str, str, Decimal, Decimal]]:
+    """(reference, currency, open amount, movements' total) of opening balances whose history is off."""
+    rows = off_their_history(OpeningBalance.objects.all(), OpenItemMovement.Kind.OPENING_BALANCE)
+    return list(rows.values_list("reference", "currency", "open_amount", "moved"))

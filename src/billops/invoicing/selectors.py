@@ -11,6 +11,8 @@ from billops.audit.models import AuditEvent
 from billops.audit.selectors import history_of
 from billops.core.db import given
 from billops.core.errors import NotFound
+from billops.customers.models import OpenItemMovement
+from billops.customers.selectors import off_their_history
 from billops.invoicing.digest import content_digest, sha256
 from billops.invoicing.models import (
     ISSUED_STATUSES,
@@ -96,6 +98,12 @@ def open_items_by_customer() -> dict[tuple[int, str], Decimal]:
     """Open amounts of issued documents per (customer id, currency): their share of the receivables."""
     sums = issued_documents().values("customer_id", "currency").annotate(open=Sum("open_amount")).order_by()
     return {(row["customer_id"], row["currency"]): row["open"] for row in sums}
+
+
+def documents_off_their_history() -> list[tuple[str, str, Decimal, Decimal]]:
+    """(number, currency, open amount, movements' total) of issued documents whose history does not add up."""
+    rows = off_their_history(issued_documents(), OpenItemMovement.Kind.DOCUMENT)
+    return list(rows.values_list("number", "currency", "open_amount", "moved"))
 
 
 def verify_issued_documents() -> list[tuple[str, str]]:

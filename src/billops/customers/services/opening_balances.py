@@ -11,7 +11,8 @@ from billops.access.permissions import require_permission
 from billops.audit.services import record_event
 from billops.core.errors import CurrencyMismatch, Duplicate, InvalidAmount, InvalidInput
 from billops.core.money import Money, Rounding, round_money
-from billops.customers.models import OpeningBalance
+from billops.customers.models import OpeningBalance, OpenItemMovement
+from billops.customers.movements import balance_movement, record_movements
 from billops.customers.selectors import get_customer
 from billops.ledger.accounts import OPENING_BALANCE_EQUITY, RECEIVABLES
 from billops.ledger.posting import credit, debit, post_entry
@@ -68,6 +69,7 @@ def post_opening_balance(
     )
     balance.journal_entry_id = entry.pk
     balance.save(update_fields=["journal_entry_id"])
+    record_movements([balance_movement(balance, amount.amount, balance_on, OpenItemMovement.Reason.OPENING)])
     record_event(
         actor=actor,
         action="customers.opening_balance_posted",

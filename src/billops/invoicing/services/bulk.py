@@ -14,6 +14,7 @@ from datetime import date
 from billops.access.models import User
 from billops.audit.services import record_events
 from billops.core.db import insert_rows, reserve_ids
+from billops.customers.movements import record_movements
 from billops.invoicing.models import Invoice, InvoiceLine, InvoiceTax, IssuedDocument
 from billops.invoicing.numbering import take_numbers
 from billops.invoicing.services.documents import frozen_document
@@ -22,6 +23,7 @@ from billops.invoicing.services.workflow import (
     entry_lines,
     entry_memo,
     issued_event,
+    issued_movement,
     mark_issued,
     number_document,
 )
@@ -74,6 +76,7 @@ def issue_documents(documents: Sequence[PricedDocument], *, actor: User, issued_
     invoices = [invoice for invoice, _, _ in documents]
     insert_rows(invoices)
     insert_rows(frozen)
+    record_movements(issued_movement(invoice) for invoice in invoices)
     record_events(
         actor=actor,
         events=[issued_event(invoice, document) for invoice, document in zip(invoices, frozen, strict=True)],

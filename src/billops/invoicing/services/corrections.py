@@ -25,6 +25,8 @@ from billops.catalog.display import plain_decimal
 from billops.core.db import deadlock_as_conflict
 from billops.core.errors import InvalidAmount, InvalidInput, NotFound
 from billops.core.money import Rounding, round_money, to_decimal
+from billops.customers.models import OpenItemMovement
+from billops.customers.movements import record_movements
 from billops.customers.selectors import get_customer
 from billops.invoicing.errors import OverCredit, WrongStatus
 from billops.invoicing.models import (
@@ -35,6 +37,7 @@ from billops.invoicing.models import (
     InvoiceStatus,
     InvoiceTax,
 )
+from billops.invoicing.movements import document_movement
 from billops.invoicing.selectors import get_invoice
 from billops.invoicing.services.drafts import build_lines, invoice_state, new_document
 from billops.invoicing.services.lines import (
@@ -110,6 +113,8 @@ def void_invoice(*, invoice_id: int, reason: str, actor: User, voided_on: date |
         reversal_of=original,
     )
     before = invoice_state(invoice)
+    voided = document_movement(invoice, -invoice.open_amount, voided_on, OpenItemMovement.Reason.VOIDED)
+    record_movements([voided])
     invoice.status, invoice.open_amount = InvoiceStatus.VOID, Decimal(0)
     invoice.voided_by, invoice.voided_at, invoice.void_reason = actor, timezone.now(), reason
     invoice.void_entry_id = reversal.pk
@@ -244,6 +249,14 @@ def _allocate(note: Invoice, invoice: Invoice) -> Decimal:
         invoice.save(update_fields=["open_amount", "credited_amount", "status"])
         note.open_amount += amount
         note.save(update_fields=["open_amount"])
+        on = note.issued_on
+        assert on is not None  # the note was issued just now
+        record_movements(
+            [
+                document_movement(invoice, -amount, on, OpenItemMovement.Reason.CREDITED),
+                document_movement(note, amount, on, OpenItemMovement.Reason.CREDITED),
+            ]
+        )
     return amount
 
 
@@ -363,7 +376,12 @@ def rebill_invoice(*, invoice_id: int, reason: str, actor: User) -> tuple[Invoic
     require_permission(actor, "invoicing.credit")
     require_permission(actor, "invoicing.edit_drafts")
     reason = clean_text(reason, "reason", limit=300, required=True)
-    invoice = _locked_issued(invoice_id)
+    return rebill_document(_locked_issued(invoice_id), reason=reason, actor=actor)
+
+
+def rebill_document(invoice: Invoice, *, reason: str, actor: User) -> tuple[Invoice, Invoice]:
+    """Credit a locked, issued invoice in full and start the linked new draft; the building block of
+    re-bills (`rebill_invoice`, a dispute resolved by re-bill), inside the caller's transaction."""
     note = credit_document(invoice, reason=f"Re-bill: {reason}", actor=actor, lines=None, issued_on=None)
     draft = new_document(
         customer=invoice.customer,

@@ -23,7 +23,8 @@ from billops.core.db import deadlock_as_conflict
 from billops.core.errors import InvalidInput
 from billops.core.memo import cached
 from billops.core.money import Money, round_money
-from billops.customers.models import Customer
+from billops.customers.models import Customer, OpenItemMovement
+from billops.customers.movements import record_movements
 from billops.customers.selectors import get_customer
 from billops.invoicing.digest import content_digest
 from billops.invoicing.errors import PreIssueCheckFailed, SelfApproval, WrongStatus
@@ -36,6 +37,7 @@ from billops.invoicing.models import (
     IssuedDocument,
     NumberSeries,
 )
+from billops.invoicing.movements import document_movement
 from billops.invoicing.numbering import take_number
 from billops.invoicing.selectors import get_entity, get_invoice
 from billops.invoicing.services.documents import freeze_document
@@ -234,6 +236,12 @@ def mark_issued(invoice: Invoice, *, entry_id: int, actor: User) -> None:
     invoice.digest = content_digest(invoice)
 
 
+def issued_movement(invoice: Invoice) -> OpenItemMovement:
+    """A document's first movement: all of it is open from its date."""
+    assert invoice.issued_on is not None
+    return document_movement(invoice, invoice.open_amount, invoice.issued_on, OpenItemMovement.Reason.ISSUED)
+
+
 def issued_event(invoice: Invoice, document: IssuedDocument) -> EventData:
     return EventData(
         action=f"{invoice.document_type}.issued",
@@ -271,6 +279,7 @@ def issue_document(invoice: Invoice, *, actor: User, issued_on: date | None) -> 
     )
     mark_issued(invoice, entry_id=entry.pk, actor=actor)
     invoice.save()
+    record_movements([issued_movement(invoice)])
     document = freeze_document(invoice)
     record_events(actor=actor, events=[issued_event(invoice, document)])
     return invoice

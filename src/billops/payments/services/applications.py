@@ -33,9 +33,11 @@ from billops.core.errors import (
     PermissionDenied,
 )
 from billops.core.money import Money, Rounding, round_money
-from billops.customers.models import OpeningBalance
+from billops.customers.models import OpeningBalance, OpenItemMovement
+from billops.customers.movements import balance_movement, record_movements
 from billops.customers.selectors import get_customer
 from billops.invoicing.models import DocumentType, Invoice, InvoiceStatus
+from billops.invoicing.movements import document_movement
 from billops.invoicing.services.corrections import settlement_status
 from billops.ledger.accounts import DISCOUNTS, PAYMENT_DIFFERENCES, RECEIVABLES, TAX_PAYABLE, UNAPPLIED_CASH
 from billops.ledger.posting import Line, credit, debit, opposite, post_entry
@@ -256,9 +258,20 @@ def lower_open_amount(item: OpenItem, amount: Decimal) -> None:
         item.status = settlement_status(item)
 
 
-def settle(item: OpenItem, amount: Decimal) -> None:
+def item_movement(item: OpenItem, settled: Decimal, on: date) -> OpenItemMovement:
+    """The subledger movement of settling `settled` of the item on a day (negative: opened again)."""
+    reason = OpenItemMovement.Reason.APPLIED if settled > 0 else OpenItemMovement.Reason.UNAPPLIED
+    if isinstance(item, Invoice):
+        return document_movement(item, -settled, on, reason)
+    return balance_movement(item, -settled, on, reason)
+
+
+def settle(item: OpenItem, amount: Decimal, on: date) -> None:
+    """Take `amount` off what the item has open on a day (a negative amount opens it again), and keep the
+    change in the subledger's history."""
     lower_open_amount(item, amount)
     item.save(update_fields=["open_amount", "status"] if isinstance(item, Invoice) else ["open_amount"])
+    record_movements([item_movement(item, amount, on)])
 
 
 def _target(item: OpenItem) -> dict[str, object]:
@@ -318,7 +331,7 @@ def apply_cash(
     lines, memo = application_posting(receipt, chosen)
     entry = post_entry(on=applied_on, lines=lines, memo=memo, source=receipt, actor=actor)
     for applied in chosen:
-        settle(applied.item, applied.settled)
+        settle(applied.item, applied.settled, applied_on)
     applications = new_applications(receipt, chosen, applied_on=applied_on, entry_id=entry.pk, actor=actor)
     Application.objects.bulk_create(applications)
     receipt.save(update_fields=["unapplied_amount"])
@@ -421,7 +434,7 @@ def unapply_application(
         source=receipt,
         actor=actor,
     )
-    settle(item, -applied.settled)
+    settle(item, -applied.settled, on)
     receipt.unapplied_amount += application.amount
     receipt.save(update_fields=["unapplied_amount"])
     application.unapplied_on, application.unapply_reason = on, reason[:300]

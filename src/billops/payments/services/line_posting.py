@@ -24,7 +24,8 @@ from billops.core.db import insert_rows, reserve_ids, update_rows
 from billops.core.errors import DomainError, NotFound
 from billops.core.memo import reference_data_cached
 from billops.core.money import Money
-from billops.customers.models import Customer
+from billops.customers.models import Customer, OpenItemMovement
+from billops.customers.movements import record_movements
 from billops.invoicing.models import DocumentType, Invoice
 from billops.ledger.models import AccountingPeriod, JournalEntry, JournalLine
 from billops.ledger.posting import build_entry, period_for_posting, write_entries
@@ -39,6 +40,7 @@ from billops.payments.services.applications import (
     apply_cash,
     choose,
     has_open_items,
+    item_movement,
     lower_open_amount,
     new_applications,
 )
@@ -156,6 +158,7 @@ class _Rows:
         default_factory=lambda: defaultdict(list)
     )
     settled: dict[int, OpenItem] = field(default_factory=dict)  # the items paid, by id
+    movements: list[OpenItemMovement] = field(default_factory=list)
     events: list[EventData] = field(default_factory=list)
 
 
@@ -176,6 +179,7 @@ def _post(matched: Sequence[MatchedLine], bank: BankAccount, actor: User) -> Non
         write_entries(on, day_entries)
     insert_rows(rows.applications)
     update_rows(list(rows.settled.values()), ["open_amount", "status"])
+    record_movements(rows.movements)
     record_events(actor=actor, events=rows.events)
 
 
@@ -219,6 +223,7 @@ def _post_line(
     for applied in chosen:
         lower_open_amount(applied.item, applied.settled)
         rows.settled[applied.item.pk] = applied.item
+        rows.movements.append(item_movement(applied.item, applied.settled, on))
     rows.applications += new_applications(receipt, chosen, applied_on=on, entry_id=applied_id, actor=actor)
     rows.events.append(applied_event(receipt, chosen, applied_id, how="chosen"))
     row.receipt = receipt

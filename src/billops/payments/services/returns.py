@@ -121,7 +121,7 @@ def return_receipt(
             if application.invoice_id
             else OpeningBalance.objects.select_for_update().get(pk=application.opening_balance_id or 0)
         )
-        settle(item, -application.settled)
+        settle(item, -application.settled, on)
         application.unapplied_on, application.unapply_reason = on, f"payment returned: {code}"
         application.unapply_entry, application.unapplied_by = entry, actor
         application.save(update_fields=["unapplied_on", "unapply_reason", "unapply_entry", "unapplied_by"])
