@@ -1,0 +1,1 @@
+"""Reads of collections: aging, the worklist, a customer's collections timeline."""
