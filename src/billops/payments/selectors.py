@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -260,3 +261,15 @@ def counts() -> dict[str, int]:
         "bank_files": StatementFile.objects.count(),
         **{f"bank_lines_{status}": count for status, count in lines.items()},
     }
+
+
+def received_total(*, customer_id: int, currency: str, start: date, end: date) -> Decimal:
+    """What the customer paid in the currency from `start` to `end` (both included): its receipts that the
+    bank did not return."""
+    receipts = Receipt.objects.filter(
+        customer_id=customer_id,
+        currency=currency,
+        received_on__range=(start, end),
+        status=Receipt.Status.POSTED,
+    )
+    return receipts.aggregate(total=Sum("amount"))["total"] or Decimal(0)
