@@ -13,3 +13,13 @@ def customers_with_open_promises(customer_ids: Iterable[int] | None = None) -> s
     if customer_ids is not None:
         promises = promises.filter(customer_id__in=list(customer_ids))
     return set(promises.values_list("customer_id", flat=True))
+
+
+def kept_rate(customer_id: int) -> tuple[int, int]:
+    """(kept, decided) of the customer's promises: how often it did what it said; cancelled ones do not
+    count."""
+    decided = PromiseToPay.objects.filter(
+        customer_id=customer_id, status__in=[PromiseToPay.Status.KEPT, PromiseToPay.Status.BROKEN]
+    )
+    statuses = list(decided.values_list("status", flat=True))
+    return statuses.count(PromiseToPay.Status.KEPT), len(statuses)
