@@ -16,6 +16,8 @@ NAVIGATION = [
     ("Invoices", "invoicing:list"),
     ("Bill runs", "billing:runs"),
     ("Payments", "payments:queue"),
+    ("Worklist", "collections:worklist"),
+    ("Aging", "collections:aging"),
     ("Chart of accounts", "ledger:accounts"),
     ("Trial balance", "ledger:trial_balance"),
     ("Journal", "ledger:journal"),
