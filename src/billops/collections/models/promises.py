@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -30,7 +32,7 @@ class PromiseToPay(models.Model):
     note = models.TextField(blank=True)
     invoices = models.ManyToManyField("invoicing.Invoice", blank=True, related_name="+")  # what it covers
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    paid_amount = AmountField(default=0)  # what its payments came to when it was decided
+    paid_amount = AmountField(default=Decimal(0))  # what its payments came to when it was decided
     decided_on = models.DateField(null=True, blank=True)  # kept, broken or cancelled that day
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db.models import QuerySet
+
 from billops.collections.models import PromiseToPay
 
 
@@ -23,3 +25,13 @@ def kept_rate(customer_id: int) -> tuple[int, int]:
     )
     statuses = list(decided.values_list("status", flat=True))
     return statuses.count(PromiseToPay.Status.KEPT), len(statuses)
+
+
+def list_promises(*, customer_id: int | None = None, status: str = "") -> QuerySet[PromiseToPay]:
+    """Promises, newest first, of a customer or all, in a status or any."""
+    found = PromiseToPay.objects.all()
+    if customer_id is not None:
+        found = found.filter(customer_id=customer_id)
+    if status:
+        found = found.filter(status=status)
+    return found
