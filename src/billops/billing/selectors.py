@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
 
+from billops.access.models import User
 from billops.billing.models import (
     BilledItem,
     BillRun,
@@ -22,10 +25,13 @@ from billops.billing.models import (
     Subscription,
     SubscriptionChange,
 )
+from billops.billing.services import billables
+from billops.billing.services.planning import price_work
 from billops.core.errors import NotFound
 from billops.core.money import Money, round_money
 from billops.customers.models import Customer
 from billops.invoicing.models import Invoice
+from billops.invoicing.selectors import get_entity
 
 
 def list_charges(
@@ -201,3 +207,23 @@ def list_changes(subscription_id: int) -> QuerySet[SubscriptionChange]:
     return SubscriptionChange.objects.select_related("old_plan", "new_plan", "created_by").filter(
         subscription_id=subscription_id
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Unbilled:
+    """Work done for a customer and not billed yet, priced as the next run would bill it (tax included)."""
+
+    amount: Decimal  # in the customer's currency
+    items: int
+    unpriced: int  # items that cannot be priced yet (no rate, …): not in `amount`
+
+
+def unbilled_work(customer: Customer, on: date, actor: User) -> Unbilled:
+    """The customer's work pending by `on`, priced in memory; writes nothing."""
+    items = billables.pending(on, customer_ids=[customer.pk]).get(customer.pk, [])
+    priceable = [item for item in items if not item.problem]
+    amount = Decimal(0)
+    if priceable:
+        invoice, _, _ = price_work(customer, priceable, on, actor, get_entity())
+        amount = invoice.total
+    return Unbilled(amount=amount, items=len(items), unpriced=len(items) - len(priceable))

@@ -85,17 +85,30 @@ def plan_invoice(
     for item in items:
         if item.problem:
             raise InvalidInput(item.problem, field=item.problem_field or item.kind)
-    invoice = document_for(
-        customer=customer, entity=entity, actor=actor, issued_on=invoice_date, reference=reference
-    )
-    lines = build_lines(invoice, [item.line for item in items], is_new=True)
-    taxes = calculate(invoice, lines)
+    invoice, lines, taxes = price_work(customer, items, invoice_date, actor, entity, reference)
     refuse_blocking(pre_issue_checks(invoice, lines))
     planned = PlannedInvoice(customer, invoice, lines, taxes, list(items))
     reason = approval_reason(invoice)
     if reason:
         planned.draft_reason, planned.draft_message = BillRunDraft.Reason.APPROVAL, reason
     return planned
+
+
+def price_work(
+    customer: Customer,
+    items: Sequence[Billable],
+    invoice_date: date,
+    actor: User,
+    entity: BillingEntity,
+    reference: str = "",
+) -> tuple[Invoice, list[InvoiceLine], list[InvoiceTax]]:
+    """Work priced as one invoice in memory, with its lines and tax, checking nothing else; what a run
+    would bill, and what credit management counts as unbilled."""
+    invoice = document_for(
+        customer=customer, entity=entity, actor=actor, issued_on=invoice_date, reference=reference
+    )
+    lines = build_lines(invoice, [item.line for item in items], is_new=True)
+    return invoice, lines, calculate(invoice, lines)
 
 
 def groups(customer: Customer, items: Sequence[Billable]) -> list[tuple[str, list[Billable]]]:

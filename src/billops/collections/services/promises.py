@@ -34,7 +34,7 @@ MOST_GRACE_DAYS = 30
 
 
 def default_grace_days() -> int:
-    return int(getattr(settings, "BILLOPS_PROMISE_GRACE_DAYS", 3))
+    return int(settings.PROMISE_GRACE_DAYS)
 
 
 def open_balance(customer_id: int, currency: str) -> Decimal:
