@@ -11,6 +11,7 @@ from billops.customers.services.records import (
     create_customer,
     import_customers,
     place_credit_hold,
+    put_on_credit_hold,
     release_credit_hold,
     set_credit_limit,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "import_customers",
     "place_credit_hold",
     "post_opening_balance",
+    "put_on_credit_hold",
     "release_credit_hold",
     "set_credit_limit",
 ]

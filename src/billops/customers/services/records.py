@@ -145,7 +145,12 @@ def set_credit_limit(*, customer_id: int, credit_limit: Decimal | int | str, act
 def place_credit_hold(*, customer_id: int, reason: str, actor: User) -> Customer:
     """Put a customer on credit hold (manually, with a reason); a hold already in place is refused."""
     require_permission(actor, "customers.place_credit_hold")
-    customer = get_customer(customer_id, for_update=True)
+    return put_on_credit_hold(get_customer(customer_id, for_update=True), reason=reason, actor=actor)
+
+
+def put_on_credit_hold(customer: Customer, *, reason: str, actor: User) -> Customer:
+    """`place_credit_hold`'s building block, inside the caller's transaction, the customer locked by it
+    (a dunning run escalates to a credit hold in its own transaction)."""
     reason = clean_reason(reason, "reason")
     if customer.credit_hold:
         raise Conflict(
