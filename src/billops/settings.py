@@ -156,6 +156,8 @@ CELERY_BROKER_URL = os.environ.get("BILLOPS_BROKER_URL", "")
 BILL_RUN_CHUNK_SIZE = int(os.environ.get("BILLOPS_BILL_RUN_CHUNK_SIZE", "250"))
 # bank-file lines matched, then posted together (docs/cash-application.md)
 BANK_IMPORT_CHUNK_LINES = int(os.environ.get("BILLOPS_BANK_IMPORT_CHUNK_LINES", "1000"))
+# the aging's default bucket limits in days (docs/collections.md)
+AGING_BUCKETS = os.environ.get("BILLOPS_AGING_BUCKETS", "30,60,90")
 # the credit review holds a customer with an item this many days past due (0: never; docs/collections.md)
 CREDIT_HOLD_DAYS_PAST_DUE = int(os.environ.get("BILLOPS_CREDIT_HOLD_DAYS_PAST_DUE", "90"))
 # days a payment may come after the promised day and still keep the promise

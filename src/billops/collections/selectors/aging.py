@@ -70,11 +70,10 @@ class Buckets:
 
 def parse_buckets(text: str | None, basis: str = "due") -> Buckets:
     """Bucket limits from "30,60,90" (ascending whole days, at most eight); None or empty: the setting
-    BILLOPS_AGING_BUCKETS, by default 30, 60, 90."""
+    BILLOPS_AGING_BUCKETS, "30,60,90" unless the operator says otherwise."""
     if basis not in BASES:
         raise InvalidInput(f"basis must be one of {', '.join(BASES)}, not {basis!r}", field="basis")
-    if not text:
-        return Buckets(tuple(getattr(settings, "BILLOPS_AGING_BUCKETS", (30, 60, 90))), basis)
+    text = text or settings.AGING_BUCKETS
     try:
         limits = tuple(int(part) for part in text.split(","))
     except ValueError:
