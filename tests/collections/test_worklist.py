@@ -11,12 +11,15 @@ import pytest
 from billops.access.models import User
 from billops.access.services import set_business_date
 from billops.audit.models import AuditEvent
+from billops.collections.hooks import disputed_amounts
 from billops.collections.models import Activity, CollectionProfile
+from billops.collections.selectors.timeline import timeline
 from billops.collections.selectors.worklist import worklist
 from billops.collections.services.accounts import assign_collector, plan_next_action, record_activity
 from billops.collections.services.promises import evaluate_promises, record_promise
 from billops.core.errors import InvalidInput, NotFound, PermissionDenied
 from billops.customers.services import place_credit_hold
+from billops.disputes.services import open_dispute
 from tests.collections.conftest import TODAY, Book
 from tests.payments.books import eur
 
@@ -147,3 +150,15 @@ def test_assigning_is_a_supervisors_to_a_collector_or_supervisor(
     with pytest.raises(PermissionDenied):
         plan_next_action(customer_id=book.acme.pk, on=TODAY, action="Call", actor=clerk)
     assert CollectionProfile.objects.count() == 0
+
+
+def test_an_open_dispute_raises_the_priority_and_shows_on_the_timeline(book: Book, collector: User) -> None:
+    case = open_dispute(invoice_id=book.invoices["mar"].pk, reason="price", amount="38.00", actor=collector)
+
+    acme = next(item for item in worklist(today=TODAY) if item.customer.pk == book.acme.pk)
+
+    assert (acme.open_disputes, acme.priority) == (1, 44 + 5)
+    assert "1 open dispute" in acme.reasons
+    entries = [(entry.kind, entry.title) for entry in timeline(book.acme.pk)]
+    assert ("dispute", f"Dispute {case.pk} opened on {book.invoices['mar'].number}: 38.00 EUR") in entries
+    assert disputed_amounts([book.invoices["mar"].pk]) == {book.invoices["mar"].pk: Decimal("38.00")}

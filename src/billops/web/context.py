@@ -18,6 +18,7 @@ NAVIGATION = [
     ("Payments", "payments:queue"),
     ("Worklist", "collections:worklist"),
     ("Aging", "collections:aging"),
+    ("Disputes", "disputes:list"),
     ("Approvals", "approvals:inbox"),
     ("Chart of accounts", "ledger:accounts"),
     ("Trial balance", "ledger:trial_balance"),
