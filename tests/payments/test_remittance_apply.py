@@ -33,6 +33,7 @@ from billops.core.errors import (
 )
 from billops.customers.models import Customer
 from billops.customers.services import post_opening_balance
+from billops.disputes.models import DisputeCase
 from billops.invoicing.models import Invoice
 from billops.invoicing.services.lines import LineData
 from billops.invoicing.services.workflow import invoice_now
@@ -141,6 +142,10 @@ def test_an_advice_pays_each_invoice_its_amount_and_leaves_the_deduction_open(
     assert [(row.invoice_number, row.deduction, row.reason) for row in result.deductions] == [
         (second.number, Decimal("38.00"), "damaged")
     ]
+    case = DisputeCase.objects.get()  # the deduction left open is a dispute case to follow up
+    assert (case.invoice, case.amount, case.source, case.source_reference, case.status, case.opened_by) == (
+        second, Decimal("38.00"), "remittance_deduction", "PAY-77 row 3", "open", clerk,
+    )  # fmt: skip
     assert (result.paid_total, result.deduction_total, result.unapplied_amount) == (
         Decimal("619.00"),
         Decimal("38.00"),

@@ -10,8 +10,10 @@ class DisputesConfig(AppConfig):
         from billops.collections.hooks import DisputeReaders, register_dispute_readers
         from billops.collections.selectors.timeline import register_timeline_source
         from billops.disputes import selectors
+        from billops.disputes.services.cases import open_case_for_deduction
         from billops.disputes.services.decisions import forget_rebill_draft
         from billops.invoicing.services.drafts import register_draft_release
+        from billops.payments.hooks import on_deduction_left_open
 
         register_draft_release(forget_rebill_draft)
         # collections sits upstream of disputes: it reads open cases through these, for dunning (the
@@ -22,3 +24,4 @@ class DisputesConfig(AppConfig):
             )
         )
         register_timeline_source(selectors.timeline_entries)
+        on_deduction_left_open(open_case_for_deduction)  # a remittance deduction left open opens a case

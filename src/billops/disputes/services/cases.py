@@ -47,6 +47,7 @@ from billops.disputes.services.common import (
 )
 from billops.invoicing.models import Invoice
 from billops.invoicing.services.lines import clean_text
+from billops.payments.hooks import DeductionLeftOpen
 
 DEFAULT_SLA_DAYS = 30
 
@@ -314,6 +315,16 @@ def open_deduction_case(
     """Open a case for what a customer kept back from a payment of the invoice (a remittance deduction),
     once per invoice and reference: the same deduction again returns its case; with another amount it is
     refused."""
+    return case_for_deduction(
+        invoice_id=invoice_id, amount=amount, reference=reference, actor=actor, reason=reason, note=note
+    )
+
+
+def case_for_deduction(
+    *, invoice_id: int, amount: Any, reference: str, actor: User, reason: str = Reason.OTHER, note: str = ""
+) -> DisputeCase:
+    """`open_deduction_case`'s building block, inside the caller's transaction: applying a remittance
+    advice opens a case for each deduction it leaves open, together with the payment."""
     require_permission(actor, "disputes.open")
     invoice = locked_invoice(invoice_id)  # serialises two imports of the same deduction
     try:
@@ -440,3 +451,13 @@ def attach_file(
         },
     )  # fmt: skip
     return attachment
+
+
+def open_case_for_deduction(deduction: DeductionLeftOpen) -> DisputeCase:
+    """Payments' listener: a deduction a remittance advice leaves open becomes a case, in the payment's
+    transaction, with the advice's reason in its note."""
+    said = f": {deduction.reason}" if deduction.reason else ""
+    return case_for_deduction(
+        invoice_id=deduction.invoice_id, amount=deduction.amount, reference=deduction.reference,
+        actor=deduction.actor, note=f"Kept back in a remittance advice{said}",
+    )  # fmt: skip

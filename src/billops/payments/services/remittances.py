@@ -19,6 +19,7 @@ from billops.access.permissions import require_permission
 from billops.audit.services import record_event
 from billops.core.errors import Conflict, CurrencyMismatch, Duplicate, InvalidAmount
 from billops.invoicing.models import DocumentType, Invoice
+from billops.payments.hooks import DeductionLeftOpen, deduction_left_open
 from billops.payments.models import Application, AppliedRemittance, Receipt
 from billops.payments.remittance import (
     MAX_FILE_BYTES,
@@ -199,6 +200,15 @@ def apply_remittance(*, receipt_id: int, advice: RemittanceAdvice, actor: User) 
             "journal_entry": applications[0].journal_entry_id,
         },
     )
+    reference = advice.payment_reference or f"receipt {receipt.pk}"
+    for row, invoice in zip(rows, invoices, strict=True):
+        if row.left_open > 0:
+            deduction_left_open(
+                DeductionLeftOpen(
+                    invoice_id=invoice.pk, amount=row.left_open, reason=row.reason,
+                    reference=f"{reference} {row.place}"[:100], actor=actor,
+                )
+            )  # fmt: skip
     return RemittanceResult(receipt=receipt, rows=rows, applications=applications)
 
 
