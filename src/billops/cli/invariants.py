@@ -43,6 +43,8 @@ MONEY_MOVING_ACTIONS = frozenset({
     "invoice.voided",
     "credit_note.voided",
     "debit_note.voided",
+    "collections.written_off",
+    "collections.write_off_recovered",
 })  # fmt: skip
 
 OPENING_BALANCE_SOURCE = "customers.openingbalance"  # the source_type of an opening balance's entry

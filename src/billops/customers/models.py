@@ -330,6 +330,8 @@ class OpenItemMovement(models.Model):
         UNAPPLIED = "unapplied", "Payment taken back"
         CREDITED = "credited", "Credit note"
         VOIDED = "voided", "Voided"
+        WRITTEN_OFF = "written_off", "Written off as bad debt"
+        REINSTATED = "reinstated", "Written off, then paid after all"
 
     item_kind = models.CharField(max_length=16, choices=Kind.choices)
     item_id = models.BigIntegerField()  # the invoice's or opening balance's id: two kinds, so no FK
@@ -340,7 +342,7 @@ class OpenItemMovement(models.Model):
     due_on = models.DateField()  # when it falls due; a credit note's own date
     moved_on = models.DateField()  # the business day of the change
     amount = AmountField()  # positive = the customer owes more; never zero
-    reason = models.CharField(max_length=10, choices=Reason.choices)
+    reason = models.CharField(max_length=12, choices=Reason.choices)
 
     class Meta:
         ordering = ["moved_on", "id"]

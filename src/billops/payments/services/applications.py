@@ -258,20 +258,21 @@ def lower_open_amount(item: OpenItem, amount: Decimal) -> None:
         item.status = settlement_status(item)
 
 
-def item_movement(item: OpenItem, settled: Decimal, on: date) -> OpenItemMovement:
-    """The subledger movement of settling `settled` of the item on a day (negative: opened again)."""
-    reason = OpenItemMovement.Reason.APPLIED if settled > 0 else OpenItemMovement.Reason.UNAPPLIED
+def item_movement(item: OpenItem, settled: Decimal, on: date, reason: str = "") -> OpenItemMovement:
+    """The subledger movement of settling `settled` of the item on a day (negative: opened again); the
+    reason is a payment's unless another is given."""
+    reason = reason or (OpenItemMovement.Reason.APPLIED if settled > 0 else OpenItemMovement.Reason.UNAPPLIED)
     if isinstance(item, Invoice):
         return document_movement(item, -settled, on, reason)
     return balance_movement(item, -settled, on, reason)
 
 
-def settle(item: OpenItem, amount: Decimal, on: date) -> None:
+def settle(item: OpenItem, amount: Decimal, on: date, reason: str = "") -> None:
     """Take `amount` off what the item has open on a day (a negative amount opens it again), and keep the
-    change in the subledger's history."""
+    change in the subledger's history (a payment's, unless another reason is given: a write-off)."""
     lower_open_amount(item, amount)
     item.save(update_fields=["open_amount", "status"] if isinstance(item, Invoice) else ["open_amount"])
-    record_movements([item_movement(item, amount, on)])
+    record_movements([item_movement(item, amount, on, reason)])
 
 
 def _target(item: OpenItem) -> dict[str, object]:
