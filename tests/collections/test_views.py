@@ -90,7 +90,7 @@ def test_the_worklist_lists_everyones_overdue_customers_for_a_supervisor(
     text = page.content.decode()
     assert page.status_code == 200
     assert text.index("C-BOLT") < text.index("C-ACME") < text.index("C-CROWN")
-    assert "238.00 EUR overdue; age 20" in text
+    assert "238.00 EUR overdue: 24; age: 20" in text
 
 
 def test_a_collector_records_a_call_and_a_promise_on_the_customer_page(book: Book, collector: User) -> None:

@@ -42,7 +42,7 @@ def test_the_most_urgent_customer_comes_first_with_the_reasons(book: Book) -> No
     assert listed(items) == [("C-BOLT", "50.00", 57), ("C-ACME", "238.00", 44), ("C-CROWN", "100.00", 30)]
     acme = items[1]
     assert (acme.open_amount, acme.age_points, acme.reasons) == (
-        Decimal("595.00"), 20, ["238.00 EUR overdue", "age 20"],
+        Decimal("595.00"), 20, ["238.00 EUR overdue: 24", "age: 20"],
     )  # fmt: skip
 
 
@@ -60,9 +60,9 @@ def test_a_broken_promise_and_a_credit_hold_raise_the_priority(
     items = {item.customer.account_number: item for item in worklist(today=TODAY + timedelta(days=1))}
 
     assert items["C-ACME"].priority == 44 + 15
-    assert "1 broken promise" in items["C-ACME"].reasons
+    assert "1 broken promise: 15" in items["C-ACME"].reasons
     assert items["C-CROWN"].priority == 30 + 10
-    assert "on credit hold" in items["C-CROWN"].reasons
+    assert "on credit hold: 10" in items["C-CROWN"].reasons
 
 
 def test_todays_list_leaves_out_a_later_next_action_and_a_pending_promise(
@@ -158,7 +158,7 @@ def test_an_open_dispute_raises_the_priority_and_shows_on_the_timeline(book: Boo
     acme = next(item for item in worklist(today=TODAY) if item.customer.pk == book.acme.pk)
 
     assert (acme.open_disputes, acme.priority) == (1, 44 + 5)
-    assert "1 open dispute" in acme.reasons
+    assert "1 open dispute: 5" in acme.reasons
     entries = [(entry.kind, entry.title) for entry in timeline(book.acme.pk)]
     assert ("dispute", f"Dispute {case.pk} opened on {book.invoices['mar'].number}: 38.00 EUR") in entries
     assert disputed_amounts([book.invoices["mar"].pk]) == {book.invoices["mar"].pk: Decimal("38.00")}

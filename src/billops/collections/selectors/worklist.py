@@ -79,15 +79,20 @@ def _score(item: WorkItem) -> None:
     customer = item.customer
     risky = customer.credit_hold or (0 < customer.credit_limit < item.open_amount)
     item.priority = amount_points + item.age_points + promise_points + dispute_points + (10 if risky else 0)
-    item.reasons = [f"{item.overdue} {item.currency} overdue", f"age {item.age_points}"]
+    item.reasons = [
+        f"{item.overdue} {item.currency} overdue: {amount_points}",
+        f"age: {item.age_points}",
+    ]
     if item.broken_promises:
-        item.reasons.append(f"{item.broken_promises} broken promise{'s' if item.broken_promises > 1 else ''}")
+        plural = "s" if item.broken_promises > 1 else ""
+        item.reasons.append(f"{item.broken_promises} broken promise{plural}: {promise_points}")
     if item.open_disputes:
-        item.reasons.append(f"{item.open_disputes} open dispute{'s' if item.open_disputes > 1 else ''}")
+        plural = "s" if item.open_disputes > 1 else ""
+        item.reasons.append(f"{item.open_disputes} open dispute{plural}: {dispute_points}")
     if customer.credit_hold:
-        item.reasons.append("on credit hold")
+        item.reasons.append("on credit hold: 10")
     elif risky:
-        item.reasons.append("over its credit limit")
+        item.reasons.append("over its credit limit: 10")
 
 
 def worklist(
