@@ -22,7 +22,8 @@ from billops.payments.cash_report import CashDay, Unapplied, cash_report
 from billops.payments.cli import print_cash_report
 from billops.payments.services.bank_files import import_statements
 from billops.payments.services.receipts import create_bank_account, post_receipt
-from billops.payments.services.returns import refund_receipt, reverse_receipt
+from billops.payments.services.refunds import refund_receipt
+from billops.payments.services.returns import reverse_receipt
 from billops.payments.statements.parsed import ParsedStatement, StatementLine
 from tests.invoicing.factories import make_customer
 

@@ -38,7 +38,8 @@ from billops.payments.services.applications import apply_receipt
 from billops.payments.services.bank_files import import_statements
 from billops.payments.services.queue import match_refund, resolve_return
 from billops.payments.services.receipts import create_bank_account, post_receipt
-from billops.payments.services.returns import fee_charged, refund_receipt, reverse_receipt
+from billops.payments.services.refunds import refund_receipt
+from billops.payments.services.returns import fee_charged, reverse_receipt
 from billops.payments.statements.parsed import ParsedStatement, StatementLine
 from tests.invoicing.factories import make_customer
 from tests.payments.books import all_ok, eur, unchanged

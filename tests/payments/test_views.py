@@ -31,7 +31,7 @@ from billops.payments.models import Application, BankLine, PayerAccount, Receipt
 from billops.payments.services.applications import Allocation, apply_receipt
 from billops.payments.services.bank_files import import_bank_file
 from billops.payments.services.receipts import create_bank_account, post_receipt
-from billops.payments.services.returns import refund_receipt
+from billops.payments.services.refunds import refund_receipt
 from billops.payments.statements.camt import write_camt053
 from billops.payments.statements.parsed import ParsedStatement, StatementLine
 from tests.invoicing.factories import make_customer

@@ -27,12 +27,13 @@ from billops.core.money import Money
 from billops.customers.models import Customer
 from billops.invoicing.models import Invoice, InvoiceStatus
 from billops.invoicing.rendering.reference import creditor_reference
-from billops.payments.models import Application, BankAccount, BankLine, Receipt
+from billops.payments.models import Application, BankAccount, BankLine, Receipt, Refund
 from billops.payments.services.bank_files import csv_mapping, import_bank_file, set_csv_layout
 from billops.payments.services.matching import allocations_of
 from billops.payments.services.queue import dismiss_line, match_refund, resolve_line, resolve_return
 from billops.payments.services.receipts import create_bank_account
-from billops.payments.services.returns import RETURN_FEE_PRODUCT, refund_receipt
+from billops.payments.services.refunds import refund_receipt
+from billops.payments.services.returns import RETURN_FEE_PRODUCT
 from billops.payments.services.tolerances import set_write_off_tolerance
 from billops.payments.statements.bai import write_bai2
 from billops.payments.statements.camt import write_camt053
@@ -271,6 +272,7 @@ class DemoCash:
                 receipt_id=overpaid.pk, amount=left, method="wire",
                 reason="overpayment returned to the customer", actor=self.supervisor,
             )  # fmt: skip
+            assert isinstance(refund, Refund)  # the demo sets no approval policy for refunds
             self.pending_out[overpaid.bank_account.code].append(
                 (f"refund:{refund.pk}", refund.amount, "REFUND")
             )

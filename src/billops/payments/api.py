@@ -17,6 +17,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from billops.access.auth import api_actor
+from billops.access.models import ApprovalRequest
 from billops.core.money import Money, round_money
 from billops.core.schemas import (
     QUERY_ERRORS,
@@ -31,7 +32,15 @@ from billops.core.schemas import (
 )
 from billops.payments import selectors
 from billops.payments.models import Application, BankAccount, Receipt, Refund, WriteOffTolerance
-from billops.payments.services import applications, bank_files, receipts, remittances, returns, tolerances
+from billops.payments.services import (
+    applications,
+    bank_files,
+    receipts,
+    refunds,
+    remittances,
+    returns,
+    tolerances,
+)
 
 router = Router()
 
@@ -337,13 +346,33 @@ def reverse_receipt(request: HttpRequest, receipt_id: RowId, payload: ReverseIn)
     return selectors.get_receipt(receipt_id)
 
 
-@router.post("/receipts/{receipt_id}/refunds", response={201: RefundOut, **errors(*WRITE_ERRORS, 404)})
+class PendingApprovalOut(Schema):
+    approval_request: int  # GET /api/v1/approvals/requests/{id}
+    status: str
+    amount: AmountOut
+    currency: str
+
+    @staticmethod
+    def resolve_approval_request(obj: ApprovalRequest) -> int:
+        return obj.pk
+
+    @staticmethod
+    def resolve_amount(obj: ApprovalRequest) -> Decimal:
+        return _amount(obj.amount, obj.currency)
+
+
+@router.post(
+    "/receipts/{receipt_id}/refunds",
+    response={201: RefundOut, 202: PendingApprovalOut, **errors(*WRITE_ERRORS, 404)},
+)
 def refund_receipt(request: HttpRequest, receipt_id: RowId, payload: RefundIn) -> object:
-    """Pay the customer back out of the receipt's unapplied cash (its credit balance); supervisors only."""
+    """Pay the customer back out of the receipt's unapplied cash (its credit balance); supervisors only.
+    At or above the approval policy's amount the reply is 202 with the approval request that waits for a
+    second person; the refund is paid when it is approved."""
     values = payload.model_dump()
     amount = Money(values.pop("amount"), values.pop("currency"))
-    refund = returns.refund_receipt(receipt_id=receipt_id, amount=amount, actor=api_actor(request), **values)
-    return Status(201, refund)
+    refund = refunds.refund_receipt(receipt_id=receipt_id, amount=amount, actor=api_actor(request), **values)
+    return Status(202 if isinstance(refund, ApprovalRequest) else 201, refund)
 
 
 @router.post("/bank-files", response={200: BankFileOut, **errors(*WRITE_ERRORS, 404)})

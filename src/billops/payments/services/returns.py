@@ -1,12 +1,11 @@
 """Money going back: a receipt the bank returned (a bounced cheque, a returned direct debit or transfer,
-a card chargeback) and a refund of a customer's credit balance.
+a card chargeback).
 
 - `reverse_receipt`: the bank took the money back. Every item the receipt paid is open again, its
   unapplied cash is gone, and one entry posts receivables (what it had paid) and unapplied cash (what was
   left) against the bank account: debits = the receipt's amount = the credit to the bank.
-- `refund_receipt`: we pay a customer back out of a receipt's unapplied cash: unapplied cash against the
-  bank account.
-Both are audited with their entry. A return's reason is a known code, so reports can count them.
+It is audited with its entry. A return's reason is a known code, so reports can count them. Refunds, money
+we pay back, are in `refunds`.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from billops.access.models import User
 from billops.access.permissions import require_permission
 from billops.audit.services import record_event
 from billops.catalog.models import Product
-from billops.core.errors import Conflict, CurrencyMismatch, InvalidAmount, InvalidInput, NotFound
+from billops.core.errors import Conflict, InvalidAmount, InvalidInput, NotFound
 from billops.core.money import Money, Rounding, round_money
 from billops.customers.models import OpeningBalance
 from billops.invoicing.models import Invoice
@@ -31,8 +30,7 @@ from billops.invoicing.services.lines import LineData
 from billops.invoicing.services.workflow import approval_reason, issue_document, pre_issue_checks
 from billops.ledger.accounts import DISCOUNTS, PAYMENT_DIFFERENCES, RECEIVABLES, TAX_PAYABLE, UNAPPLIED_CASH
 from billops.ledger.posting import Line, credit, debit, post_entry
-from billops.payments.models import Application, Receipt, Refund
-from billops.payments.selectors import get_bank_account
+from billops.payments.models import Application, Receipt
 from billops.payments.services.applications import OpenItem, locked_receipt, settle, shown
 
 RETURN_FEE_PRODUCT = "RETURN-FEE"  # the catalog product a returned payment's fee is charged as
@@ -207,74 +205,3 @@ def reverse_receipt(
         receipt=locked_receipt(receipt_id), return_code=return_code, reason=reason, actor=actor, on=on,
         fee=fee,
     )  # fmt: skip
-
-
-@transaction.atomic(durable=True)
-def refund_receipt(
-    *,
-    receipt_id: int,
-    amount: Money,
-    method: str,
-    reason: str,
-    actor: User,
-    reference: str = "",
-    on: date | None = None,
-) -> Refund:
-    """Pay a customer back out of a receipt's unapplied cash (its credit balance)."""
-    require_permission(actor, "payments.refund")
-    receipt = locked_receipt(receipt_id)
-    if receipt.status != Receipt.Status.POSTED:
-        raise Conflict(
-            f"receipt {receipt.pk} is {receipt.status}; nothing of it is refunded", field="receipt_id"
-        )
-    if method not in Refund.Method.values:
-        raise InvalidInput(f"method must be one of {', '.join(Refund.Method.values)}", field="method")
-    if amount.currency != receipt.currency:
-        raise CurrencyMismatch(
-            f"receipt {receipt.pk} is in {receipt.currency}, not {amount.currency}", field="currency"
-        )
-    amount = round_money(amount, policy=Rounding.EXACT)
-    if amount.amount <= 0:
-        raise InvalidAmount("a refund is more than zero", field="amount")
-    if amount.amount > receipt.unapplied_amount:
-        raise InvalidAmount(
-            f"receipt {receipt.pk} has {shown(receipt.unapplied_amount, receipt)} {receipt.currency} "
-            f"unapplied; {amount.amount} cannot be refunded",
-            field="amount",
-        )
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput("say why the customer is paid back", field="reason")
-    on = on or clock.today()
-    bank = get_bank_account(receipt.bank_account.code)
-    entry = post_entry(
-        on=on,
-        lines=[
-            debit(UNAPPLIED_CASH, amount, customer_id=receipt.customer_id),
-            credit(bank.ledger_account, amount),
-        ],
-        memo=f"Refund to {receipt.customer.account_number} from receipt {receipt.pk}: {reason}"[:200],
-        source=receipt,
-        actor=actor,
-    )
-    refund = Refund.objects.create(
-        receipt=receipt, customer_id=receipt.customer_id, bank_account=bank, method=method,
-        currency=amount.currency, amount=amount.amount, refunded_on=on, reference=reference.strip()[:100],
-        reason=reason[:300], journal_entry=entry, created_by=actor,
-    )  # fmt: skip
-    receipt.unapplied_amount -= amount.amount
-    receipt.save(update_fields=["unapplied_amount"])
-    record_event(
-        actor=actor,
-        action="receipt.refunded",
-        target=receipt,
-        after={
-            "refund": refund.pk,
-            "amount": amount.amount,
-            "method": method,
-            "reason": reason,
-            "unapplied_amount": shown(receipt.unapplied_amount, receipt),
-        },
-        journal_entry_id=entry.pk,
-    )
-    return refund

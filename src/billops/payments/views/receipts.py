@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from billops.access import clock
+from billops.access.models import ApprovalRequest
 from billops.access.permissions import can
 from billops.core.errors import DomainError, PermissionDenied, UnprocessableReplay
 from billops.core.money import money
@@ -24,7 +25,7 @@ from billops.customers.selectors import get_customer, get_customer_by_number
 from billops.payments import selectors
 from billops.payments.forms import ApplyForm, ReasonForm, ReceiptForm, RefundForm, ReturnForm, ServiceForm
 from billops.payments.models import Application, Receipt
-from billops.payments.services import applications, receipts, returns
+from billops.payments.services import applications, receipts, refunds, returns
 from billops.payments.views.common import (
     PAGE_SIZE,
     Shown,
@@ -283,7 +284,7 @@ def refund_receipt(request: HttpRequest, receipt_id: int) -> HttpResponse:
     form = RefundForm(request.POST)
     receipt = found_or_404(selectors.get_receipt, receipt_id)
     try:
-        refund = returns.refund_receipt(
+        refund = refunds.refund_receipt(
             receipt_id=receipt_id, amount=money(form.text("amount"), receipt.currency),
             method=form.text("method"), reason=form.text("reason"), reference=form.text("reference"),
             actor=actor(request),
@@ -292,6 +293,13 @@ def refund_receipt(request: HttpRequest, receipt_id: int) -> HttpResponse:
         status, error = _refused(form, exc)
         return _receipt_page(request, receipt_id, status, refund_form=form, error=error)
     amount = Shown.of(refund.amount, refund.currency)
+    if isinstance(refund, ApprovalRequest):
+        messages.success(
+            request,
+            f"The refund of {amount.amount} {amount.currency} waits for a second person's approval "
+            f"(request {refund.pk}).",
+        )
+        return redirect("payments:receipt", receipt_id)
     messages.success(
         request, f"Refunded {amount.amount} {amount.currency} to {receipt.customer.account_number}."
     )
