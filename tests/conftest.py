@@ -25,7 +25,7 @@ from billops.access.services import create_user, issue_api_token
 PASSWORD = "correct horse battery staple"
 
 # the invoicing fixtures (entity, catalog, customer) serve the invoicing, delivery and check tests alike
-pytest_plugins = ["tests.invoicing.fixtures"]
+pytest_plugins = ["tests.invoicing.fixtures", "tests.browser"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
 """A collector at a browser works a dispute: a note is added in place (htmx, no page load), and the case is
-resolved by a credit note from its page. Debian's Chromium, driven by Playwright (the fixtures of
-tests/web)."""
+resolved by a credit note from its page. Debian's Chromium, driven by Playwright (the shared browser of
+tests/browser.py)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,13 @@ from billops.disputes.models import DisputeNote, Status
 from billops.disputes.selectors import get_case
 from billops.disputes.services import LineClaim, open_dispute
 from tests.conftest import PASSWORD
-from tests.web.conftest import browser, page  # noqa: F401 - the browser fixtures, shared
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_collector_adds_a_note_in_place_and_resolves_by_credit(
     live_server: Any,
-    page: Any,  # noqa: F811
+    page: Any,
     clerk: Any,
     collector: Any,
     invoice: Any,

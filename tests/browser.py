@@ -1,4 +1,5 @@
-"""A real browser for the staff pages: Debian's Chromium driven by Playwright (never `playwright install`)."""
+"""A real browser for the staff pages of every app: Debian's Chromium driven by Playwright (never `playwright
+install`). A plugin of the root conftest, so that every test module shares the one session browser."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 def chromium_path() -> str:
