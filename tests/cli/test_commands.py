@@ -100,7 +100,11 @@ def test_demo_builds_the_company_and_bills_each_finished_month_through_a_bill_ru
         (second, PeriodStatus.CLOSED),
         (this_month, PeriodStatus.OPEN),
     ]
-    assert Customer.objects.filter(credit_hold=True).count() == 1  # one in thirty
+    # one in thirty held at cut-over; today's credit review holds those over their credit limit
+    on_hold = Customer.objects.filter(credit_hold=True)
+    assert on_hold.filter(credit_hold_reason="Payment overdue since cut-over").count() == 1
+    reviewed = on_hold.filter(credit_hold_reason__startswith="Credit review ")
+    assert reviewed.count() == on_hold.count() - 1
     assert Customer.objects.exclude(parent=None).count() == 4
     # the same seed builds the same company in any database: seed 1's trail, action by action
     actions = dict(AuditEvent.objects.values_list("action").annotate(n=Count("seq")).order_by())
@@ -115,7 +119,7 @@ def test_demo_builds_the_company_and_bills_each_finished_month_through_a_bill_ru
         "customers.created": 30,
         "customers.changed": 2,  # two of the legal clients invoiced per matter
         "customers.credit_limit_set": 26,
-        "customers.credit_hold_placed": 1,
+        "customers.credit_hold_placed": 1 + reviewed.count(),
         "customers.opening_balance_posted": 20,
     }
     assert clock.test_date() is None  # the demo system runs on the real date
@@ -141,7 +145,7 @@ def test_demo_builds_the_company_and_bills_each_finished_month_through_a_bill_ru
     assert set(issued.values_list("issued_on", flat=True)) == {second, this_month}
     # the customer on credit hold is an exception of each run; the trainee's client of the first only,
     # until the supervisor set the trainee's rate: the second run billed their time
-    held = Customer.objects.get(credit_hold=True)
+    held = Customer.objects.get(credit_hold_reason="Payment overdue since cut-over")
     exceptions = {
         (run.period_start, exception.customer_id, exception.field)
         for run in runs
@@ -165,15 +169,17 @@ def test_demo_builds_the_company_and_bills_each_finished_month_through_a_bill_ru
     assert actions["invoice.voided"] == Invoice.objects.filter(status="void").count() >= 1
     assert Invoice.objects.filter(status="draft").count() == 12
     assert Invoice.objects.filter(status="submitted").count() == 5
-    money = ("credit_note.issued", "invoice.voided", "receipt.posted", "receipt.applied", "receipt.reversed",
-             "receipt.refunded")  # fmt: skip
+    money = ("credit_note.issued", "debit_note.issued", "invoice.voided", "receipt.posted", "receipt.applied",
+             "receipt.reversed", "receipt.refunded", "collections.written_off",
+             "collections.write_off_recovered")  # fmt: skip
     assert JournalEntry.objects.count() == balances.count() + issued.count() + sum(
         actions.get(action, 0) for action in money
     )
     # the banks' files in all five formats: payments matched on import or by the clerk, fees dismissed
     formats = set(StatementFile.objects.values_list("format", flat=True))
     assert formats == {"bai2", "camt.053", "csv", "mt940", "ofx"}
-    assert BankLine.objects.filter(status="posted").count() == Receipt.objects.count() > 0
+    from_banks = Receipt.objects.filter(bank_line__isnull=False)  # the others: promised to the collector
+    assert BankLine.objects.filter(status="posted").count() == from_banks.count() > 0
     assert BankLine.objects.filter(status="rejected", reason="dismissed: bank account fee").exists()
     assert f"Demo company built (seed 1): {DEMO_CUSTOMERS} customers." in out
     assert f"Bill runs: 2 runs issued {issued.count()} invoices" in out
@@ -198,6 +204,12 @@ def test_demo_builds_the_company_and_bills_each_finished_month_through_a_bill_ru
     assert sorted(billed) == sorted(BILLED_KINDS)
     assert all(n > 0 for n in billed.values()), billed
     assert sum(billed.values()) == BilledItem.objects.count()
+    # the collector's months: calls, promises, disputes, write-offs, plans and this month's and last
+    # month's dunning runs
+    assert counts["dunning_runs"] == 2
+    assert counts["collectors_assigned"] == Customer.objects.filter(status="active").count()
+    assert counts["activities"] > 0
+    assert "Collections: " in out and "customers assigned to collectors" in out
 
 
 def test_demo_writes_logins_that_work(var_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

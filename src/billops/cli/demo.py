@@ -319,6 +319,18 @@ def _year_summary(console: Console, year: DemoYear) -> None:
         f"{cash.resolved} resolved by the clerk from the matching queue, {cash.dismissed} bank fees "
         f"dismissed, {cash.reversals} returned direct debits reversed, {cash.refunds} overpayments refunded."
     )
+    held = year.collections
+    console.print(
+        f"Collections: {held.assigned} customers assigned to collectors; {held.calls} calls logged, "
+        f"{held.promises} promises to pay ({held.kept} kept, {held.broken} broken); {held.disputes} "
+        f"disputes ({held.resolved_by_credit} resolved by credit note, {held.resolved_by_rebill} re-billed, "
+        f"{held.rejected} rejected, {held.withdrawn} withdrawn); write-offs: {held.write_offs_posted} "
+        f"posted below the approval policy, {held.write_offs_approved} approved by the supervisor, "
+        f"{held.write_offs_rejected} rejected; {held.dunning_runs} dunning runs sent {held.notices} notices "
+        f"({held.fee_notes} with fees and interest on a debit note); {held.plans} payment plans "
+        f"({held.plans_completed} completed, {held.plans_defaulted} defaulted); {held.credit_holds} "
+        "customers over their credit limit put on hold by today's credit review."
+    )
     work, time = year.work, year.time
     console.print(
         f"Work captured: {work.subscriptions} subscriptions ({work.cancelled} cancelled at term end), "

@@ -27,7 +27,9 @@ from billops.core.money import Money
 from billops.customers.models import Customer
 from billops.invoicing.models import Invoice, InvoiceStatus
 from billops.invoicing.rendering.reference import creditor_reference
+from billops.invoicing.selectors import OPEN_STATUSES
 from billops.payments.models import Application, BankAccount, BankLine, Receipt, Refund
+from billops.payments.services.applications import Allocation
 from billops.payments.services.bank_files import csv_mapping, import_bank_file, set_csv_layout
 from billops.payments.services.matching import allocations_of
 from billops.payments.services.queue import dismiss_line, match_refund, resolve_line, resolve_return
@@ -234,10 +236,28 @@ class DemoCash:
                 continue  # left for the demo's clerk
             best = line.suggestions[0]
             allocations = allocations_of(best)
+            if not self._still_open(allocations):
+                continue  # paid by a line resolved just before: the clerk matches this one again later
             resolve_line(
                 line_id=line.pk, customer_id=best["customer_id"], actor=self.clerk, allocations=allocations
             )
             self.figures.resolved += 1
+
+    @staticmethod
+    def _still_open(allocations: list[Allocation]) -> bool:
+        """Whether each invoice a suggestion names still has open what it would apply (a line resolved just
+        before may have paid it)."""
+        numbers = [allocation.invoice_number for allocation in allocations]
+        open_now = dict(
+            Invoice.objects.filter(number__in=numbers, status__in=OPEN_STATUSES).values_list(
+                "number", "open_amount"
+            )
+        )
+        return all(
+            allocation.invoice_number in open_now
+            and open_now[allocation.invoice_number] >= (allocation.amount or 0)
+            for allocation in allocations
+        )
 
     def _returns_and_refunds(self) -> None:
         """A direct debit comes back now and then, and the supervisor refunds an overpayment: both reach

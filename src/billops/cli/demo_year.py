@@ -27,6 +27,7 @@ from billops.access.services import reset_business_date, set_business_date
 from billops.billing.models import BilledItem, BillRun
 from billops.billing.services.execution import start_run
 from billops.cli.demo_cash import CashFigures, DemoCash
+from billops.cli.demo_collections import CollectionsFigures, DemoCollections
 from billops.cli.demo_invoices import correct_run, leave_work_in_progress, set_up_invoicing
 from billops.cli.demo_time import LEGAL_CLIENTS, DemoTime, TimeFigures
 from billops.cli.demo_work import DemoWork, WorkFigures
@@ -39,6 +40,7 @@ from billops.ledger.services import close_period
 
 FIRST_MONTH = date(2026, 1, 1)
 MID_MONTH = 15
+DUNNING_MONTHS = 2  # the months the demo's dunning runs: this one and the one before
 # billed-item kinds (the key's first part) and how the summary names them
 KINDS = {
     "subscription": "subscriptions",
@@ -68,6 +70,7 @@ class DemoYear:
     months_closed: list[str] = field(default_factory=list)
     work: WorkFigures = field(default_factory=WorkFigures)
     time: TimeFigures = field(default_factory=TimeFigures)
+    collections: CollectionsFigures = field(default_factory=CollectionsFigures)
 
 
 def demo_months(today: date, months: int) -> list[date]:
@@ -103,7 +106,8 @@ def build_demo_year(
     trainee_month = finished[len(finished) // 2 - 1] if len(finished) >= 2 else None
     work = DemoWork(rng, clerk, supervisor, active, taking_work)
     time = DemoTime(rng, clerk, supervisor)
-    year = DemoYear(work=work.figures, time=time.figures)
+    collections = DemoCollections(rng, users, active)
+    year = DemoYear(work=work.figures, time=time.figures, collections=collections.figures)
     task = progress.add_task("Billing the year month by month", total=len(calendar))
     try:
         set_business_date(on=calendar[0], actor=admin)
@@ -126,14 +130,17 @@ def build_demo_year(
                 credit_notes, voids = correct_run(rng, _invoices_of(last_run), mid, clerk)
                 year.credit_notes, year.voids = year.credit_notes + credit_notes, year.voids + voids
                 cash.receive(_invoices_of(last_run), mid, last=current)
+                collections.month(mid, dun=index >= len(calendar) - DUNNING_MONTHS)
             end = today if current else month_end(month)
             set_business_date(on=end, actor=admin)
             work.close_month(month, end)
+            collections.month_end(end)
             time.record_month(month, end, approve=not current)
             if not current:
                 last_run = _bill_month(month, admin, clerk, supervisor, year)
             progress.advance(task)
         year.drafts, year.awaiting_approval = leave_work_in_progress(rng, taking_work, clerk)
+        collections.finish(today)
     finally:
         reset_business_date(actor=admin)
     year.cash = cash.figures

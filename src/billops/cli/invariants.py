@@ -14,12 +14,15 @@ from django.db.models import Count, Q, Sum
 from rich.console import Console
 from rich.table import Table
 
+from billops.access.approvals import selectors as approvals
 from billops.access.models import ApiToken, User
 from billops.audit.models import AuditEvent
 from billops.audit.selectors import verify_chain
 from billops.billing.models import BilledItem, BillRun, BillRunDraft
+from billops.collections.selectors import counts as collections
 from billops.customers import selectors as customers
 from billops.customers.models import OpeningBalance
+from billops.disputes import selectors as disputes
 from billops.invoicing import selectors as invoicing
 from billops.invoicing.models import EDITABLE_STATUSES, DocumentType, NumberSeries
 from billops.ledger import selectors as ledger
@@ -335,6 +338,9 @@ def counts() -> dict[str, int]:
         # invoices bill runs left as drafts that nobody has issued or deleted yet
         "run_drafts_to_review": BillRunDraft.objects.filter(invoice__status__in=EDITABLE_STATUSES).count(),
         **billed,
+        **collections.counts(),
+        **disputes.counts(),
+        **approvals.counts(),
     }
 
 

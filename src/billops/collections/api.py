@@ -16,6 +16,8 @@ from ninja import Query, Router, Schema, Status
 
 from billops.access import clock
 from billops.access.auth import api_actor
+from billops.collections.api_dunning import router as dunning_router
+from billops.collections.api_plans import router as plans_router
 from billops.collections.labels import item_names, row_names
 from billops.collections.models import Activity, PromiseToPay
 from billops.collections.selectors import accounts as selectors
@@ -36,6 +38,8 @@ from billops.core.schemas import (
 )
 
 router = Router()
+router.add_router("", dunning_router)  # /dunning/…: policies, preview, runs, notices (api_dunning.py)
+router.add_router("", plans_router)  # /plans…: payment plans (api_plans.py)
 
 
 class AgingFilters(Schema):

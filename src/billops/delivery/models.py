@@ -17,6 +17,7 @@ from django.db.models import Q
 class DeliveryKind(models.TextChoices):
     INVOICE = "invoice", "Invoice"  # also a credit or debit note: an issued billing document
     STATEMENT = "statement", "Statement of account"
+    NOTICE = "notice", "Dunning notice"  # composed by collections, its letter attached
 
 
 class DeliveryStatus(models.TextChoices):
@@ -34,7 +35,7 @@ class Delivery(models.Model):
     kind = models.CharField(max_length=10, choices=DeliveryKind.choices)
     invoice = models.ForeignKey(
         "invoicing.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries"
-    )  # the document sent; None for a statement
+    )  # the document sent; None for a statement or a dunning notice
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="deliveries")
     period_start = models.DateField(null=True, blank=True)  # a statement's period; None for a document
     as_of = models.DateField(null=True, blank=True)
@@ -77,7 +78,8 @@ class Delivery(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(kind="invoice", invoice__isnull=False, period_start__isnull=True)
-                | Q(kind="statement", invoice__isnull=True, period_start__isnull=False, as_of__isnull=False),
+                | Q(kind="statement", invoice__isnull=True, period_start__isnull=False, as_of__isnull=False)
+                | Q(kind="notice", invoice__isnull=True, period_start__isnull=True),
                 name="delivery_names_its_document",
             ),
             models.CheckConstraint(
@@ -96,6 +98,8 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         document = f"statement as of {self.as_of}" if self.kind == DeliveryKind.STATEMENT else self.invoice
+        if self.kind == DeliveryKind.NOTICE:
+            document = f"dunning notice {self.subject!r}"
         return f"e-mail of {document} to {self.recipients}"[:200]
 
     @property

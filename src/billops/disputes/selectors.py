@@ -276,3 +276,9 @@ def timeline_entries(customer_id: int) -> list[Entry]:
                 )
             )  # fmt: skip
     return entries
+
+
+def counts() -> dict[str, int]:
+    """What `billops check` counts of disputes: cases by status."""
+    by_status = dict(DisputeCase.objects.values_list("status").annotate(n=Count("id")).order_by())
+    return {f"disputes_{status}": by_status.get(status, 0) for status in Status.values}

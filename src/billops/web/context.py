@@ -18,6 +18,8 @@ NAVIGATION = [
     ("Payments", "payments:queue"),
     ("Worklist", "collections:worklist"),
     ("Aging", "collections:aging"),
+    ("Dunning", "collections:dunning_run"),
+    ("Payment plans", "collections:plans"),
     ("Disputes", "disputes:list"),
     ("Approvals", "approvals:inbox"),
     ("Chart of accounts", "ledger:accounts"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from billops.access.approvals.errors import AlreadyDecided, OutsideApprovalLimit, SelfApproval
 from billops.access.approvals.registry import ACTION_CODE
@@ -124,3 +124,9 @@ def decision_refusal(request: ApprovalRequest, actor: User) -> DomainError | Non
             field="amount",
         )
     return None
+
+
+def counts() -> dict[str, int]:
+    """What `billops check` counts of approvals: requests by status."""
+    by_status = dict(ApprovalRequest.objects.values_list("status").annotate(n=Count("id")).order_by())
+    return {f"approvals_{status}": by_status.get(status, 0) for status in ApprovalRequest.Status.values}

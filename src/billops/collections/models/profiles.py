@@ -21,6 +21,10 @@ class CollectionProfile(models.Model):
     next_action = models.CharField(max_length=200, blank=True)
     dunning_excluded = models.BooleanField(default=False)
     dunning_exclusion_reason = models.CharField(max_length=200, blank=True)
+    # the dunning policy of the customer; None = the default policy of its currency
+    dunning_policy = models.ForeignKey(
+        "collections.DunningPolicy", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     with_agency_on = models.DateField(null=True, blank=True)  # handed to a collection agency that day
     agency_reference = models.CharField(max_length=100, blank=True)
 

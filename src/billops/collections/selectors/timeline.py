@@ -6,7 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from billops.collections.models import Activity, PromiseToPay
+from django.urls import reverse
+
+from billops.collections.models import Activity, DunningNotice, PaymentPlan, PromiseToPay
 from billops.core.money import round_money
 
 
@@ -57,8 +59,38 @@ def _promises(customer_id: int) -> list[Entry]:
     return entries
 
 
+def _notices(customer_id: int) -> list[Entry]:
+    entries = []
+    for notice in DunningNotice.objects.filter(customer_id=customer_id).select_related("run"):
+        overdue = round_money(notice.overdue_total, notice.currency)
+        entries.append(
+            Entry(
+                on=notice.run.run_on, kind="notice", title=notice.subject,
+                detail=f"{notice.get_channel_display()}: {overdue} overdue",
+                url=reverse("collections:notice", args=[notice.pk]),
+            )
+        )  # fmt: skip
+    return entries
+
+
+def _plans(customer_id: int) -> list[Entry]:
+    entries = []
+    for plan in PaymentPlan.objects.filter(customer_id=customer_id).prefetch_related("instalments"):
+        title = (
+            f"Payment plan of {round_money(plan.total, plan.currency)} in {len(plan.instalments.all())} parts"
+        )
+        url = reverse("collections:plan", args=[plan.pk])
+        entries.append(Entry(on=plan.starts_on, kind="plan", title=title, url=url, by=str(plan.created_by)))
+        if plan.decided_on:
+            decided = f"Payment plan {plan.get_status_display().lower()}"
+            entries.append(Entry(on=plan.decided_on, kind="plan", title=decided, url=url))
+    return entries
+
+
 register_timeline_source(_activities)
 register_timeline_source(_promises)
+register_timeline_source(_notices)
+register_timeline_source(_plans)
 
 
 def timeline(customer_id: int) -> list[Entry]:

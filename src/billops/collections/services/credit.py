@@ -25,9 +25,12 @@ class Hold:
     reason: str
 
 
-def hold_reason(customer: Customer, *, on: date, actor: User, oldest_due_on: date | None) -> str:
-    """Why the customer should be on hold on the day, or "" when it should not."""
-    days = hold_days_past_due()
+def hold_reason(
+    customer: Customer, *, on: date, actor: User, oldest_due_on: date | None, days: int | None = None
+) -> str:
+    """Why the customer should be on hold on the day, or "" when it should not; `days` past due holds it
+    (None: the setting; 0: never)."""
+    days = hold_days_past_due() if days is None else days
     if days and oldest_due_on is not None and (on - oldest_due_on).days > days:
         return f"an item {(on - oldest_due_on).days} days past due (more than {days})"
     if customer.credit_limit > 0:
@@ -41,8 +44,11 @@ def hold_reason(customer: Customer, *, on: date, actor: User, oldest_due_on: dat
 
 
 @transaction.atomic(durable=True)
-def review_credit_holds(*, actor: User, on: date | None = None) -> list[Hold]:
-    """Put on credit hold every customer the review finds over its limit or too late; audited per customer
+def review_credit_holds(
+    *, actor: User, on: date | None = None, days_past_due: int | None = None
+) -> list[Hold]:
+    """Put on credit hold every customer the review finds over its limit or too late (`days_past_due`; None:
+    BILLOPS_CREDIT_HOLD_DAYS_PAST_DUE, 0: the limit only); audited per customer
     (`customers.credit_hold_placed`). Customers on hold already are left as they are."""
     require_permission(actor, "customers.place_credit_hold")
     on = on or clock.today()
@@ -52,7 +58,9 @@ def review_credit_holds(*, actor: User, on: date | None = None) -> list[Hold]:
     limited = set(candidates.filter(credit_limit__gt=0).values_list("pk", flat=True))
     held = []
     for customer in candidates.filter(pk__in=set(oldest) | limited).select_for_update(of=("self",)):
-        reason = hold_reason(customer, on=on, actor=actor, oldest_due_on=oldest.get(customer.pk))
+        reason = hold_reason(
+            customer, on=on, actor=actor, oldest_due_on=oldest.get(customer.pk), days=days_past_due
+        )
         if reason:
             put_on_credit_hold(
                 customer, reason=f"Credit review {on.isoformat()}: {reason}"[:200], actor=actor

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from billops.access import clock
@@ -329,6 +329,45 @@ def queue_statements_for_open_balances(*, period_start: date, as_of: date, actor
     return result
 
 
+# --- queueing what another app composed ------------------------------------------------------------
+
+
+def queue_notice_delivery(
+    *,
+    customer: Customer,
+    subject: str,
+    body: str,
+    filename: str,
+    pdf: bytes,
+    key: str,
+    actor: User,
+    reply_to: str = "",
+) -> Delivery:
+    """Queue a dunning notice that collections composed (its text, its letter attached) for e-mail to the
+    customer's billing contacts; a building block inside the caller's transaction, which has locked the
+    customer and checked the actor may do it. The same key is queued once: asking again returns the first."""
+    addresses = default_recipients(customer)  # NoRecipients: the caller sends a letter instead
+    earlier = Delivery.objects.filter(
+        kind=DeliveryKind.NOTICE, customer=customer, idempotency_key=key
+    ).first()
+    if earlier is not None:
+        return earlier
+    delivery = Delivery(kind=DeliveryKind.NOTICE, customer=customer)
+    _fill(
+        delivery,
+        addresses=addresses,
+        reply_to=reply_to,
+        subject=subject,
+        body=body,
+        filename=filename,
+        pdf=pdf,
+        key=key,
+        resend_of=None,
+        actor=actor,
+    )
+    return delivery
+
+
 # --- a human steps in ------------------------------------------------------------------------------
 
 
@@ -369,6 +408,8 @@ def resend_delivery(*, delivery_id: uuid.UUID | str, actor: User) -> Delivery:
         if invoice.status == InvoiceStatus.VOID:
             raise NotSendable(f"{invoice} is void and is not sent any more", field="delivery_id")
         same_document = Delivery.objects.filter(invoice=invoice)
+    elif original.kind == DeliveryKind.NOTICE:  # a notice is its message: this one and its re-sends
+        same_document = Delivery.objects.filter(Q(pk=original.pk) | Q(resend_of=original))
     else:
         same_document = Delivery.objects.filter(
             kind=DeliveryKind.STATEMENT,
