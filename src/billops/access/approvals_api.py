@@ -97,20 +97,20 @@ class ApproveIn(StrictIn):
     snapshot_digest: str | None = None  # the digest you were shown; left out: not compared
 
 
-class RejectIn(StrictIn):
+class RejectRequestIn(StrictIn):
     note: str  # why, for the maker
 
 
-class CancelIn(StrictIn):
+class CancelRequestIn(StrictIn):
     note: str = ""
 
 
-class PolicyIn(StrictIn):
+class ApprovalPolicyIn(StrictIn):
     approval_from: AmountIn  # at or above it a second person approves; 0: always
     limits: dict[str, AmountIn] = {}  # role -> the most it may approve; roles left out approve none
 
 
-class PolicyOut(Schema):
+class ApprovalPolicyOut(Schema):
     action: str
     action_label: str
     currency: str
@@ -174,28 +174,28 @@ def approve_request(request: HttpRequest, request_id: RowId, payload: ApproveIn)
 
 
 @router.post("/requests/{request_id}/reject", response={200: RequestDetailOut, **errors(*WRITE_ERRORS, 404)})
-def reject_request(request: HttpRequest, request_id: RowId, payload: RejectIn) -> object:
+def reject_request(request: HttpRequest, request_id: RowId, payload: RejectRequestIn) -> object:
     return services.reject_request(request_id=request_id, actor=api_actor(request), note=payload.note)
 
 
 @router.post("/requests/{request_id}/cancel", response={200: RequestDetailOut, **errors(*WRITE_ERRORS, 404)})
-def cancel_request(request: HttpRequest, request_id: RowId, payload: CancelIn) -> object:
+def cancel_request(request: HttpRequest, request_id: RowId, payload: CancelRequestIn) -> object:
     """The maker withdraws their own pending request."""
     return services.cancel_request(request_id=request_id, actor=api_actor(request), note=payload.note)
 
 
-@router.get("/policies", response={200: list[PolicyOut], **errors(*QUERY_ERRORS)})
+@router.get("/policies", response={200: list[ApprovalPolicyOut], **errors(*QUERY_ERRORS)})
 def list_policies(request: HttpRequest, action: str | None = None) -> object:
     return list(selectors.list_policies(action=action))
 
 
-@router.get("/policies/{action}/{currency}", response={200: PolicyOut, **errors(404, 422)})
+@router.get("/policies/{action}/{currency}", response={200: ApprovalPolicyOut, **errors(404, 422)})
 def get_policy(request: HttpRequest, action: str, currency: str) -> object:
     return selectors.get_policy(action, currency)
 
 
-@router.put("/policies/{action}/{currency}", response={200: PolicyOut, **errors(*WRITE_ERRORS, 404)})
-def set_policy(request: HttpRequest, action: str, currency: str, payload: PolicyIn) -> object:
+@router.put("/policies/{action}/{currency}", response={200: ApprovalPolicyOut, **errors(*WRITE_ERRORS, 404)})
+def set_policy(request: HttpRequest, action: str, currency: str, payload: ApprovalPolicyIn) -> object:
     """Administrators only; replaces the policy's limits with those given."""
     return policies.set_approval_policy(
         action=action, currency=currency, approval_from=payload.approval_from, limits=payload.limits,

@@ -297,10 +297,10 @@ def list_promises(request: HttpRequest, customer_id: RowId | None = None, status
     return list(promise_selectors.list_promises(customer_id=customer_id, status=status)[:1000])
 
 
-class ReasonIn(StrictIn):
+class CancelPromiseIn(StrictIn):
     reason: str
 
 
 @router.post("/promises/{promise_id}/cancel", response={200: PromiseOut, **errors(*WRITE_ERRORS, 404)})
-def cancel_promise(request: HttpRequest, promise_id: RowId, payload: ReasonIn) -> object:
+def cancel_promise(request: HttpRequest, promise_id: RowId, payload: CancelPromiseIn) -> object:
     return promises.cancel_promise(promise_id=promise_id, reason=payload.reason, actor=api_actor(request))

@@ -67,7 +67,7 @@ class LevelIn(StrictIn):
         return services.LevelData(**self.model_dump())
 
 
-class PolicyChangeIn(StrictIn):
+class DunningPolicyChangeIn(StrictIn):
     name: str
     currency: str
     is_default: bool = False
@@ -79,7 +79,7 @@ class PolicyChangeIn(StrictIn):
         return {**values, "levels": [level.data() for level in self.levels]}
 
 
-class PolicyIn(PolicyChangeIn):
+class DunningPolicyIn(DunningPolicyChangeIn):
     code: str
 
 
@@ -107,7 +107,7 @@ class LevelOut(Schema):
         return _rate(obj.interest_rate)
 
 
-class PolicyOut(Schema):
+class DunningPolicyOut(Schema):
     code: str
     name: str
     currency: str
@@ -130,7 +130,7 @@ class PolicyOut(Schema):
         return obj.updated_by.username
 
 
-class DeletedOut(Schema):
+class PolicyDeletedOut(Schema):
     code: str
     deleted: bool
 
@@ -143,25 +143,25 @@ class ProductsOut(Schema):
     created: list[str]  # the product codes made now; those already there are left as they are
 
 
-@router.get("/dunning/policies", response={200: list[PolicyOut], **errors()})
+@router.get("/dunning/policies", response={200: list[DunningPolicyOut], **errors()})
 def list_policies(request: HttpRequest) -> object:
     return list(selectors.list_policies())
 
 
-@router.post("/dunning/policies", response={201: PolicyOut, **errors(*WRITE_ERRORS, 404)})
-def create_policy(request: HttpRequest, payload: PolicyIn) -> object:
+@router.post("/dunning/policies", response={201: DunningPolicyOut, **errors(*WRITE_ERRORS, 404)})
+def create_policy(request: HttpRequest, payload: DunningPolicyIn) -> object:
     """A new policy; a code that exists is refused (409: change it with PUT)."""
     policy = services.save_dunning_policy(**payload.arguments(), expect_new=True, actor=api_actor(request))
     return Status(201, selectors.get_policy(policy.code))
 
 
-@router.get("/dunning/policies/{code}", response={200: PolicyOut, **errors(404, 422)})
+@router.get("/dunning/policies/{code}", response={200: DunningPolicyOut, **errors(404, 422)})
 def get_policy(request: HttpRequest, code: PolicyCode) -> object:
     return selectors.get_policy(code)
 
 
-@router.put("/dunning/policies/{code}", response={200: PolicyOut, **errors(*WRITE_ERRORS, 404)})
-def change_policy(request: HttpRequest, code: PolicyCode, payload: PolicyChangeIn) -> object:
+@router.put("/dunning/policies/{code}", response={200: DunningPolicyOut, **errors(*WRITE_ERRORS, 404)})
+def change_policy(request: HttpRequest, code: PolicyCode, payload: DunningPolicyChangeIn) -> object:
     """Replace a policy's settings and levels; levels keep their identity by number."""
     policy = services.save_dunning_policy(
         code=code, **payload.arguments(), expect_new=False, actor=api_actor(request)
@@ -169,7 +169,7 @@ def change_policy(request: HttpRequest, code: PolicyCode, payload: PolicyChangeI
     return selectors.get_policy(policy.code)
 
 
-@router.delete("/dunning/policies/{code}", response={200: DeletedOut, **errors(*WRITE_ERRORS, 404)})
+@router.delete("/dunning/policies/{code}", response={200: PolicyDeletedOut, **errors(*WRITE_ERRORS, 404)})
 def delete_policy(request: HttpRequest, code: PolicyCode) -> object:
     """Only a policy no customer, run or notice refers to."""
     policy = selectors.get_policy(code)

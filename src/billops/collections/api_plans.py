@@ -57,7 +57,7 @@ class CustomIn(StrictIn):
     percent: AmountIn | None = None  # … or the percents to 100
 
 
-class PlanIn(StrictIn):
+class PaymentPlanIn(StrictIn):
     customer_id: RowId
     invoice_ids: Annotated[list[RowId], Len(0, 500)]
     equal: EqualIn | None = None  # one of these two
@@ -122,7 +122,7 @@ class PlanItemOut(Schema):
         return _amount(obj.invoice.open_amount, obj.currency)
 
 
-class PlanOut(Schema):
+class PaymentPlanOut(Schema):
     id: int
     customer_id: int
     account_number: str
@@ -170,7 +170,7 @@ class PlanOut(Schema):
         return obj.created_by.username
 
 
-class PlanDetailOut(PlanOut):
+class PlanDetailOut(PaymentPlanOut):
     paid: AmountOut  # settled on the covered invoices since the plan was agreed
     left: AmountOut
     items: list[PlanItemOut]
@@ -219,7 +219,7 @@ def _detail(plan_id: int) -> PaymentPlan:
 
 
 @router.post("/plans", response={201: PlanDetailOut, **errors(*WRITE_ERRORS, 404)})
-def create_plan(request: HttpRequest, payload: PlanIn) -> object:
+def create_plan(request: HttpRequest, payload: PaymentPlanIn) -> object:
     """Agree a plan for some of a customer's open invoices; the instalments always add up to its total."""
     plan = services.create_payment_plan(
         customer_id=payload.customer_id, invoice_ids=payload.invoice_ids, instalments=payload.schedule(),
@@ -229,7 +229,7 @@ def create_plan(request: HttpRequest, payload: PlanIn) -> object:
     return Status(201, _detail(plan.pk))
 
 
-@router.get("/plans", response={200: list[PlanOut], **errors(*QUERY_ERRORS)})
+@router.get("/plans", response={200: list[PaymentPlanOut], **errors(*QUERY_ERRORS)})
 @paginate(LimitOffset)
 def list_plans(request: HttpRequest, filters: Query[PlanFilters]) -> object:
     """Plans latest first."""

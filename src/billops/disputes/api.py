@@ -81,7 +81,7 @@ class NoteIn(StrictIn):
     text: str
 
 
-class RejectIn(StrictIn):
+class RejectCaseIn(StrictIn):
     root_cause: str
     note: str
 
@@ -331,7 +331,7 @@ def download_attachment(request: HttpRequest, case_id: RowId, attachment_id: Row
 
 
 @router.post("/cases/{case_id}/reject", response={200: CaseOut, **errors(*WRITE_ERRORS, 404)})
-def reject_dispute(request: HttpRequest, case_id: RowId, payload: RejectIn) -> object:
+def reject_dispute(request: HttpRequest, case_id: RowId, payload: RejectCaseIn) -> object:
     """Decided against the customer: the invoice stands."""
     return _case(services.reject_dispute(case_id=case_id, actor=api_actor(request), **payload.model_dump()))
 
