@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from billops.core.currencies import minor_units
-from billops.core.money import Money, Rounding, round_money, split, sum_money
+from billops.core.money import Money, Rounding, amount_rounder, round_money, split, sum_money
 
 CURRENCIES = ["EUR", "JPY", "KWD", "USD", "CLP", "BHD"]
 MANY = settings(max_examples=600, deadline=None)
@@ -103,3 +103,11 @@ def test_down_moves_towards_zero_and_up_away_from_it(value):
 @given(total=totals())
 def test_exact_rounding_accepts_every_amount_that_fits_its_currency(total):
     assert round_money(total, policy=Rounding.EXACT) == total
+
+
+@given(
+    value=st.decimals(min_value=-(10**12), max_value=10**12, places=6, allow_nan=False, allow_infinity=False),
+    currency=st.sampled_from(["EUR", "JPY", "BHD", "USD"]),
+)
+def test_the_amount_rounder_rounds_as_round_money(value: Decimal, currency: str) -> None:
+    assert amount_rounder(currency)(value) == round_money(value, currency).amount

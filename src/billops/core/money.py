@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
 from fractions import Fraction
@@ -172,6 +172,17 @@ def round_money(
             field=field,
         )
     return Money(rounded, currency)
+
+
+def amount_rounder(currency: str) -> Callable[[Decimal | None], Decimal]:
+    """`round_money(value, currency).amount` (half up) for many amounts of one currency, the currency looked
+    up once: a report of 100 000 rows rounds half a million figures. None counts as zero."""
+    exponent = Decimal(1).scaleb(-minor_units(currency))
+
+    def rounded(value: Decimal | None) -> Decimal:
+        return (value or Decimal(0)).quantize(exponent, rounding=ROUND_HALF_UP)
+
+    return rounded
 
 
 def sum_money(amounts: Iterable[Money], currency: str | None = None) -> Money:

@@ -8,16 +8,17 @@ not from today's open amounts, and a million invoices take one pass over the tab
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Q, QuerySet, Sum, When
+from django.db.models import Q, QuerySet, Sum
 
 from billops.core.errors import InvalidInput
-from billops.core.money import round_money
+from billops.core.money import amount_rounder, round_money
 from billops.customers.models import OpenItemMovement
 
 BASES = ("due", "invoice")  # age from the due date, or from the invoice date
@@ -145,9 +146,10 @@ def movements_until(
 
 
 def bucket_sums(buckets: Buckets, as_of: date) -> dict[str, Any]:
+    # SUM(amount) FILTER (WHERE …): PostgreSQL aggregates it faster than a SUM over a CASE; Django writes
+    # the CASE itself on SQLite
     return {
-        f"b{index}": Sum(Case(When(condition, then="amount")))
-        for index, condition in enumerate(buckets.ranges(as_of))
+        f"b{index}": Sum("amount", filter=condition) for index, condition in enumerate(buckets.ranges(as_of))
     }
 
 
@@ -173,9 +175,13 @@ def aging(
     sums = movements.values(*keys).annotate(**bucket_sums(buckets, as_of)).order_by()
     count = len(buckets.ranges(as_of))
     rows = []
+    rounders: dict[str, Callable[[Decimal | None], Decimal]] = {}
     for row in sums.values_list(*keys, *(f"b{index}" for index in range(count))):
         key, row_currency, amounts = (row[0], row[1], row[2:]) if column else (None, row[0], row[1:])
-        rounded = [round_money(amount or Decimal(0), row_currency).amount for amount in amounts]
+        rounder = rounders.get(row_currency) or rounders.setdefault(
+            row_currency, amount_rounder(row_currency)
+        )
+        rounded = [rounder(amount) for amount in amounts]
         if any(rounded):
             rows.append(AgingRow(key, row_currency, rounded))
     return Aging(as_of=as_of, group=group, buckets=buckets, rows=rows)
