@@ -15,7 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Case, Q, QuerySet, Sum, When
 
 from billops.core.errors import InvalidInput
 from billops.core.money import amount_rounder, round_money
@@ -146,11 +147,12 @@ def movements_until(
 
 
 def bucket_sums(buckets: Buckets, as_of: date) -> dict[str, Any]:
-    # SUM(amount) FILTER (WHERE …): PostgreSQL aggregates it faster than a SUM over a CASE; Django writes
-    # the CASE itself on SQLite
-    return {
-        f"b{index}": Sum("amount", filter=condition) for index, condition in enumerate(buckets.ranges(as_of))
-    }
+    """A sum per bucket, in the form each database aggregates fastest: `SUM(…) FILTER (WHERE …)` on
+    PostgreSQL, `SUM(CASE WHEN … THEN … END)` on SQLite (measured in bench/aging.py)."""
+    conditions = enumerate(buckets.ranges(as_of))
+    if connection.vendor == "postgresql":
+        return {f"b{index}": Sum("amount", filter=condition) for index, condition in conditions}
+    return {f"b{index}": Sum(Case(When(condition, then="amount"))) for index, condition in conditions}
 
 
 def aging(
